@@ -1,0 +1,600 @@
+"""Load event source mapping settings from the files users already have.
+
+Two shapes are read: the JSON that ``aws lambda get-event-source-mapping`` prints, and
+an ``AWS::Lambda::EventSourceMapping`` resource of a CloudFormation template (its
+``Properties``, the whole resource, or a whole template).  Every refusal is one line
+naming the file, the field and the values Lambda accepts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from model.config import REPORT_BATCH_ITEM_FAILURES, MappingConfig
+from model.errors import InvalidConfiguration, InvalidInput
+
+__all__ = [
+    "LoadedMapping",
+    "load_mapping",
+    "load_mappings",
+    "mapping_from_dict",
+    "mappings_from_dict",
+]
+
+_RESOURCE_TYPE = "AWS::Lambda::EventSourceMapping"
+
+#: Integer settings: API name -> (attribute name, the values Lambda accepts).
+_INTEGERS: dict[str, tuple[str, str]] = {
+    "BatchSize": ("batch_size", "1..10000"),
+    "MaximumRetryAttempts": ("maximum_retry_attempts", "-1 or 0..10000"),
+    "MaximumRecordAgeInSeconds": ("maximum_record_age_in_seconds", "-1 or 60..604800"),
+    "ParallelizationFactor": ("parallelization_factor", "1..10"),
+    "TumblingWindowInSeconds": ("tumbling_window_in_seconds", "0..900"),
+    "MaximumBatchingWindowInSeconds": ("maximum_batching_window_in_seconds", "0..300"),
+}
+
+_DESTINATION = "DestinationConfig.OnFailure.Destination"
+_STARTING_POSITIONS = "TRIM_HORIZON, LATEST, AT_TIMESTAMP"
+
+#: Fields whose presence marks an object as an event source mapping.
+_MAPPING_KEYS = frozenset(
+    [
+        *_INTEGERS,
+        "BisectBatchOnFunctionError",
+        "FunctionResponseTypes",
+        "DestinationConfig",
+        "StartingPosition",
+        "FilterCriteria",
+        "EventSourceArn",
+        "EventSourceMappingArn",
+        "FunctionArn",
+        "FunctionName",
+        "UUID",
+    ]
+)
+
+#: CloudFormation resource types whose ARN names a stream of each kind.
+_SOURCE_TYPES = {
+    "AWS::Kinesis::Stream": "kinesis",
+    "AWS::Kinesis::StreamConsumer": "kinesis",
+    "AWS::DynamoDB::Table": "dynamodb",
+    "AWS::DynamoDB::GlobalTable": "dynamodb",
+}
+
+_ARN = re.compile(r"^arn:[^:]+:(?P<service>[a-z0-9-]+):")
+_DYNAMODB_STREAM = re.compile(r":table/[^/]+/stream/.+")
+
+
+@dataclass(frozen=True)
+class LoadedMapping:
+    """One mapping read from a file, with what the file left unknown.
+
+    Attributes
+    ----------
+    config:
+        The settings, validated.
+    source_known:
+        Whether ``EventSourceArn`` said Kinesis or DynamoDB; when it is absent or
+        symbolic the source defaults to Kinesis and this is False.
+    name:
+        The mapping's UUID, its logical ID in a template, or the file's stem.
+    notes:
+        One sentence per setting that could not be read as written.
+
+    Examples
+    --------
+    >>> loaded = mappings_from_dict({"BatchSize": 10}, "x.json")[0]
+    >>> loaded.config.batch_size, loaded.source_known, loaded.name
+    (10, False, 'x')
+    """
+
+    config: MappingConfig
+    source_known: bool
+    name: str
+    notes: tuple[str, ...] = ()
+
+
+def load_mapping(path: str | os.PathLike[str]) -> MappingConfig:
+    """The settings of the one event source mapping a JSON file describes.
+
+    Parameters
+    ----------
+    path:
+        ``get-event-source-mapping`` output, CloudFormation ``Properties``, an
+        ``AWS::Lambda::EventSourceMapping`` resource, or a template with one.
+
+    Raises
+    ------
+    InvalidConfiguration
+        If the file cannot be read, is not JSON, holds no mapping or several, or a
+        setting is outside what Lambda accepts.
+
+    Examples
+    --------
+    >>> import json, tempfile
+    >>> with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as file:
+    ...     json.dump({"BatchSize": 10, "MaximumRetryAttempts": 2}, file)
+    >>> load_mapping(file.name).maximum_retry_attempts
+    2
+    """
+    return _single(load_mappings(path), str(path)).config
+
+
+def load_mappings(path: str | os.PathLike[str]) -> list[LoadedMapping]:
+    """Every event source mapping a JSON file describes, with notes.
+
+    Besides the shapes ``load_mapping`` reads, this reads a whole template with
+    several mappings and ``aws lambda list-event-source-mappings`` output.
+
+    Examples
+    --------
+    >>> import json, tempfile
+    >>> with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as file:
+    ...     json.dump({"UUID": "14e0db71", "BatchSize": 10}, file)
+    >>> [(m.name, m.source_known) for m in load_mappings(file.name)]
+    [('14e0db71', False)]
+    """
+    name = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InvalidConfiguration("no such file", source=name) from None
+    except IsADirectoryError:
+        raise InvalidConfiguration(
+            "is a directory, not a JSON file", source=name
+        ) from None
+    except UnicodeDecodeError:
+        raise InvalidConfiguration("is not UTF-8 text", source=name) from None
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise InvalidConfiguration(f"cannot be read: {reason}", source=name) from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InvalidConfiguration(
+            f"not valid JSON (line {error.lineno} column {error.colno}): {error.msg}",
+            source=name,
+        ) from None
+    return mappings_from_dict(data, name)
+
+
+def mapping_from_dict(data: Any, source: str = "<dict>") -> MappingConfig:
+    """The settings of the one event source mapping ``data`` describes.
+
+    Parameters
+    ----------
+    data:
+        The parsed JSON, in any shape ``load_mapping`` reads.
+    source:
+        Where it came from, named in every refusal.
+
+    Examples
+    --------
+    >>> mapping_from_dict({"BatchSize": 10, "MaximumRetryAttempts": 2}).describe()
+    'BatchSize=10 retries=2 age=inf no-dest'
+    """
+    return _single(mappings_from_dict(data, source), source).config
+
+
+def mappings_from_dict(data: Any, source: str = "<dict>") -> list[LoadedMapping]:
+    """Every event source mapping ``data`` describes, with notes.
+
+    Examples
+    --------
+    >>> arn = "arn:aws:dynamodb:us-east-1:123456789012:table/T/stream/2025-01-01"
+    >>> mappings_from_dict({"EventSourceArn": arn}, "m.json")[0].config.source
+    'dynamodb'
+    """
+    try:
+        return _read_document(data, source)
+    except InvalidInput as error:
+        raise error.located(source) from None
+
+
+# --- shapes of documents ---------------------------------------------------------
+
+
+def _single(mappings: list[LoadedMapping], source: str) -> LoadedMapping:
+    if len(mappings) != 1:
+        names = ", ".join(mapping.name for mapping in mappings)
+        raise InvalidConfiguration(
+            f"holds {len(mappings)} event source mappings ({names}); "
+            "give a file with exactly one",
+            source=source,
+        )
+    return mappings[0]
+
+
+def _read_document(data: Any, source: str) -> list[LoadedMapping]:
+    if not isinstance(data, dict):
+        raise InvalidConfiguration(
+            "the top level must be a JSON object (get-event-source-mapping output "
+            f"or CloudFormation Properties), got {_kind(data)}"
+        )
+    stem = Path(source).stem or source
+    if "Resources" in data:
+        return _read_template(data)
+    if "EventSourceMappings" in data:
+        return _read_list(data["EventSourceMappings"], stem)
+    if "Type" in data:
+        properties = _resource_properties(data, "")
+        return [_read_mapping(properties, prefix="", name=stem, resources={})]
+    name = data["UUID"] if isinstance(data.get("UUID"), str) else stem
+    return [_read_mapping(data, prefix="", name=name, resources={})]
+
+
+def _read_template(data: dict[str, Any]) -> list[LoadedMapping]:
+    resources = data["Resources"]
+    if not isinstance(resources, dict):
+        raise InvalidConfiguration(
+            f"must be an object of resources, got {_kind(resources)}",
+            field="Resources",
+        )
+    mappings = [
+        _read_mapping(
+            _resource_properties(resource, f"Resources.{logical_id}."),
+            prefix=f"Resources.{logical_id}.Properties.",
+            name=logical_id,
+            resources=resources,
+        )
+        for logical_id, resource in resources.items()
+        if isinstance(resource, dict) and resource.get("Type") == _RESOURCE_TYPE
+    ]
+    if not mappings:
+        raise InvalidConfiguration(
+            f"the template has no resource of Type {_RESOURCE_TYPE}",
+            field="Resources",
+        )
+    return mappings
+
+
+def _read_list(items: Any, stem: str) -> list[LoadedMapping]:
+    if not isinstance(items, list):
+        raise InvalidConfiguration(
+            f"must be a list of mappings, got {_kind(items)}",
+            field="EventSourceMappings",
+        )
+    mappings = []
+    for index, item in enumerate(items):
+        prefix = f"EventSourceMappings[{index}]."
+        if not isinstance(item, dict):
+            raise InvalidConfiguration(
+                f"must be an object, got {_kind(item)}", field=prefix.rstrip(".")
+            )
+        name = item["UUID"] if isinstance(item.get("UUID"), str) else f"{stem}[{index}]"
+        mappings.append(_read_mapping(item, prefix=prefix, name=name, resources={}))
+    return mappings
+
+
+def _resource_properties(resource: dict[str, Any], prefix: str) -> dict[str, Any]:
+    if resource.get("Type") != _RESOURCE_TYPE:
+        raise InvalidConfiguration(
+            f"must be {_RESOURCE_TYPE}, got {resource.get('Type')!r}",
+            field=f"{prefix}Type",
+        )
+    properties = resource.get("Properties")
+    if not isinstance(properties, dict):
+        raise InvalidConfiguration(
+            f"must be an object of the mapping's settings, got {_kind(properties)}",
+            field=f"{prefix}Properties",
+        )
+    return properties
+
+
+# --- one mapping -----------------------------------------------------------------
+
+
+def _read_mapping(
+    data: dict[str, Any], *, prefix: str, name: str, resources: dict[str, Any]
+) -> LoadedMapping:
+    if not _MAPPING_KEYS.intersection(data):
+        raise InvalidConfiguration(
+            "does not look like an event source mapping: expected fields such as "
+            "EventSourceArn, BatchSize or MaximumRetryAttempts",
+            field=prefix.rstrip(".") or None,
+        )
+    notes: list[str] = []
+    settings: dict[str, Any] = {}
+
+    def value_of(key: str) -> Any:
+        """The field's value, or None when absent or symbolic (noted)."""
+        value = data.get(key)
+        if _is_no_value(value):
+            return None
+        if _is_intrinsic(value):
+            notes.append(
+                f"{prefix}{key} is {_show(value)}, which cannot be resolved; "
+                "the API default is used"
+            )
+            return None
+        return value
+
+    for key, (attribute, allowed) in _INTEGERS.items():
+        value = value_of(key)
+        if value is not None:
+            settings[attribute] = _integer(value, prefix + key, allowed)
+
+    bisect = value_of("BisectBatchOnFunctionError")
+    if bisect is not None:
+        settings["bisect_batch_on_function_error"] = _boolean(
+            bisect, prefix + "BisectBatchOnFunctionError"
+        )
+
+    types = value_of("FunctionResponseTypes")
+    if types is not None:
+        settings["function_response_types"] = _response_types(
+            types, prefix + "FunctionResponseTypes", notes
+        )
+
+    position = value_of("StartingPosition")
+    if position is not None:
+        if not isinstance(position, str):
+            raise InvalidConfiguration(
+                f"must be one of {_STARTING_POSITIONS}, got {_show(position)}",
+                field=prefix + "StartingPosition",
+            )
+        settings["starting_position"] = position
+
+    filters = value_of("FilterCriteria")
+    if filters is not None:
+        settings["has_filter_criteria"] = _has_filters(
+            filters, prefix + "FilterCriteria"
+        )
+
+    destination = _destination(data.get("DestinationConfig"), prefix, notes)
+    if destination is not None:
+        settings["on_failure_destination"] = destination
+
+    source, source_known = _source(data.get("EventSourceArn"), prefix, resources, notes)
+    settings["source"] = source
+
+    try:
+        config = MappingConfig(**settings)
+    except InvalidConfiguration as error:
+        field = f"{prefix}{error.field}" if error.field else None
+        raise InvalidConfiguration(error.message, field=field) from None
+    return LoadedMapping(
+        config=config, source_known=source_known, name=name, notes=tuple(notes)
+    )
+
+
+def _integer(value: Any, field: str, allowed: str) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
+        raise InvalidConfiguration(
+            f"must be an integer {allowed}, got the string {json.dumps(value)}; "
+            f"write {int(value)} without quotes",
+            field=field,
+        )
+    if isinstance(value, float) and value.is_integer():
+        raise InvalidConfiguration(
+            f"must be an integer {allowed}, got {value!r}; write {int(value)}",
+            field=field,
+        )
+    raise InvalidConfiguration(
+        f"must be an integer {allowed}, got {_show(value)}", field=field
+    )
+
+
+def _boolean(value: Any, field: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        word = value.strip().lower()
+        raise InvalidConfiguration(
+            f"must be true or false, got the string {json.dumps(value)}; "
+            f"write {word} without quotes",
+            field=field,
+        )
+    raise InvalidConfiguration(
+        f"must be true or false, got {_show(value)}", field=field
+    )
+
+
+def _response_types(value: Any, field: str, notes: list[str]) -> tuple[str, ...]:
+    allowed = f'[] or ["{REPORT_BATCH_ITEM_FAILURES}"]'
+    if isinstance(value, str):
+        hint = f"; write [{json.dumps(value)}]" if value else ""
+        raise InvalidConfiguration(
+            f"must be a list, {allowed}, got the string {json.dumps(value)}{hint}",
+            field=field,
+        )
+    if not isinstance(value, list):
+        raise InvalidConfiguration(
+            f"must be a list, {allowed}, got {_show(value)}", field=field
+        )
+    if any(_is_intrinsic(item) for item in value):
+        notes.append(
+            f"{field} is {_show(value)}, which cannot be resolved; "
+            "the API default [] is used"
+        )
+        return ()
+    if len(value) > 1 or any(item != REPORT_BATCH_ITEM_FAILURES for item in value):
+        raise InvalidConfiguration(
+            f"must be {allowed}, got {_show(value)}", field=field
+        )
+    return tuple(value)
+
+
+def _has_filters(value: Any, field: str) -> bool:
+    if not isinstance(value, dict):
+        raise InvalidConfiguration(
+            f'must be an object such as {{"Filters": [...]}}, got {_show(value)}',
+            field=field,
+        )
+    filters = value.get("Filters")
+    if filters is None:
+        return False
+    if isinstance(filters, list):
+        return bool(filters)
+    return True  # symbolic or odd, but something is there: assume a filter
+
+
+def _destination(config: Any, prefix: str, notes: list[str]) -> str | None:
+    """The on-failure destination ARN, a placeholder if symbolic, or None."""
+    if config is None or _is_no_value(config):
+        return None
+    if _is_intrinsic(config):
+        notes.append(
+            f"{prefix}DestinationConfig is {_show(config)}, which cannot be "
+            "resolved; the model assumes no on-failure destination"
+        )
+        return None
+    if not isinstance(config, dict):
+        raise InvalidConfiguration(
+            'must be an object such as {"OnFailure": {"Destination": "arn:..."}}, '
+            f"got {_show(config)}",
+            field=prefix + "DestinationConfig",
+        )
+    on_failure = config.get("OnFailure")
+    if on_failure is None or _is_no_value(on_failure):
+        return None
+    if _is_intrinsic(on_failure):
+        notes.append(
+            f"{prefix}DestinationConfig.OnFailure is {_show(on_failure)}, which "
+            "cannot be resolved; the model assumes no on-failure destination"
+        )
+        return None
+    if not isinstance(on_failure, dict):
+        raise InvalidConfiguration(
+            'must be an object such as {"Destination": "arn:..."}, '
+            f"got {_show(on_failure)}",
+            field=prefix + "DestinationConfig.OnFailure",
+        )
+    arn = on_failure.get("Destination")
+    field = prefix + _DESTINATION
+    if arn is None or arn == "" or _is_no_value(arn):
+        return None
+    if _is_intrinsic(arn):
+        if "Fn::If" in arn:
+            notes.append(
+                f"{field} is {_show(arn)}, which may or may not name a destination; "
+                "the model assumes none"
+            )
+            return None
+        notes.append(
+            f"{field} is {_show(arn)}; taken as a configured destination whose ARN "
+            "is not known"
+        )
+        return f"<unresolved {_show(arn)}>"
+    if not isinstance(arn, str) or not arn.startswith("arn:"):
+        raise InvalidConfiguration(
+            "must be the ARN string of an SQS queue, SNS topic or S3 bucket "
+            "(arn:aws:sqs:..., arn:aws:sns:..., arn:aws:s3:::...), "
+            f"got {_show(arn)}",
+            field=field,
+        )
+    return arn
+
+
+def _source(
+    arn: Any, prefix: str, resources: dict[str, Any], notes: list[str]
+) -> tuple[str, bool]:
+    """The source kind and whether the file said it."""
+    field = prefix + "EventSourceArn"
+    if arn is None or _is_no_value(arn):
+        notes.append(f"{field} is absent; the source is taken to be Kinesis")
+        return "kinesis", False
+    if isinstance(arn, str):
+        kind = _classify_arn(arn)
+        if kind is None:
+            raise InvalidConfiguration(
+                "must be a Kinesis stream ARN (arn:aws:kinesis:...:stream/NAME) or a "
+                "DynamoDB stream ARN (arn:aws:dynamodb:...:table/NAME/stream/LABEL), "
+                f"got {_show(arn)}",
+                field=field,
+            )
+        return kind, True
+    if _is_intrinsic(arn):
+        kind = _resolve_intrinsic_source(arn, resources)
+        if kind is not None:
+            return kind, True
+        notes.append(
+            f"{field} is {_show(arn)}, which cannot be resolved; the source is "
+            "taken to be Kinesis"
+        )
+        return "kinesis", False
+    raise InvalidConfiguration(
+        f"must be the ARN string of a Kinesis or DynamoDB stream, got {_show(arn)}",
+        field=field,
+    )
+
+
+def _classify_arn(arn: str) -> str | None:
+    text = arn.replace("${AWS::Partition}", "aws")
+    match = _ARN.match(text)
+    if match is None:
+        return None
+    service = match.group("service")
+    if service == "kinesis":
+        return "kinesis"
+    if service == "dynamodb" and _DYNAMODB_STREAM.search(text):
+        return "dynamodb"
+    return None
+
+
+def _resolve_intrinsic_source(
+    value: dict[str, Any], resources: dict[str, Any]
+) -> str | None:
+    """The source kind of a ``Ref``, ``Fn::GetAtt`` or ``Fn::Sub``, if it shows."""
+    if "Fn::Sub" in value:
+        template = value["Fn::Sub"]
+        if isinstance(template, list) and template:
+            template = template[0]
+        return _classify_arn(template) if isinstance(template, str) else None
+    target: Any = None
+    if "Fn::GetAtt" in value:
+        target = value["Fn::GetAtt"]
+        if isinstance(target, str):
+            target = target.split(".", 1)[0]
+        elif isinstance(target, list) and target:
+            target = target[0]
+    elif "Ref" in value:
+        target = value["Ref"]
+    if not isinstance(target, str):
+        return None
+    resource = resources.get(target)
+    if not isinstance(resource, dict):
+        return None
+    return _SOURCE_TYPES.get(str(resource.get("Type")))
+
+
+# --- small helpers ---------------------------------------------------------------
+
+
+def _is_intrinsic(value: Any) -> bool:
+    """Whether a value is a CloudFormation intrinsic function such as ``Ref``."""
+    if not isinstance(value, dict) or len(value) != 1:
+        return False
+    (key,) = value
+    return key == "Ref" or key == "Condition" or key.startswith("Fn::")
+
+
+def _is_no_value(value: Any) -> bool:
+    return value == {"Ref": "AWS::NoValue"}
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if value is None:
+        return "null"
+    return "an object"
+
+
+def _show(value: Any) -> str:
+    """A value as JSON, shortened so that a refusal stays one readable line."""
+    text = json.dumps(value, default=repr)
+    return text if len(text) <= 80 else text[:77] + "..."
