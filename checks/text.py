@@ -1,0 +1,87 @@
+"""Traces as text a person reads in a terminal.
+
+One block per scenario: what was run, then one row per step (invocation number,
+batch, response, outcome, checkpoint and iterator before and after, retries) and the
+sentence saying why, then the discards, destination records and losses.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from checks.reporting import format_table
+from model.simulator import Trace
+
+__all__ = ["render_trace", "span"]
+
+
+def span(sequence_numbers: list[str]) -> str:
+    """A batch written compactly: ``[1..10]``, ``[4, 5]`` or ``[6]``.
+
+    >>> span(["1", "2", "3"]), span(["4", "5"]), span(["6"])
+    ('[1..3]', '[4, 5]', '[6]')
+    """
+    if not sequence_numbers:
+        return "[]"
+    if len(sequence_numbers) <= 2:
+        return "[" + ", ".join(sequence_numbers) + "]"
+    return f"[{sequence_numbers[0]}..{sequence_numbers[-1]}]"
+
+
+def _response(value: Any) -> str:
+    text = json.dumps(value, sort_keys=True) if value is not None else "null"
+    text = text.replace('{"batchItemFailures": ', "failures ")
+    return text if len(text) <= 44 else text[:41] + "..."
+
+
+def render_trace(document: dict[str, Any]) -> str:
+    """The text form of one trace, from its JSON document (``Trace.to_json``)."""
+    lines = [f"== {document['name']} ({document['source']})"]
+    if document.get("description"):
+        lines.append(f"   {document['description']}")
+    lines.append(f"   {document['configuration']}; {document['handler']}")
+
+    rows = []
+    whys = []
+    steps = sorted(
+        document["invocations"] + document["expiries"],
+        key=lambda step: step.get("step", 0),
+    )
+    for step in steps:
+        number = step.get("number", "-")
+        rows.append(
+            [
+                number,
+                span(step["batch"]) if "batch" in step else "(no invocation)",
+                _response(step["response"]) if "batch" in step else "",
+                step.get("outcome", "expired"),
+                f"{step['checkpoint_before']} -> {step['checkpoint_after']}",
+                f"{step['iterator_before']} -> {step['iterator_after']}",
+                step.get("retries_before", ""),
+            ]
+        )
+        whys.append(f"   {number}: {step['why']} [{', '.join(step['rules'])}]")
+    headers = ["#", "batch", "response", "outcome", "checkpoint", "iterator", "retries"]
+    table = format_table(headers, rows)
+    lines.extend("   " + row for row in table.splitlines())
+    lines.append("   why:")
+    lines.extend(whys)
+
+    for discard in document["discarded"]:
+        lines.append(f"   discarded: {span(discard)}")
+    for record in document["destination_records"]:
+        info = record.get("KinesisBatchInfo") or record.get("DDBStreamBatchInfo") or {}
+        context = record["requestContext"]
+        lines.append(
+            "   destination record: "
+            f"{context['condition']}, records {info.get('startSequenceNumber')}.."
+            f"{info.get('endSequenceNumber')}, batchSize {info.get('batchSize')}, "
+            f"approximateInvokeCount {context['approximateInvokeCount']}"
+        )
+    for sequence_number, cause in document["lost"].items():
+        lines.append(f"   LOST record {sequence_number}: {cause}")
+    for note in document["notes"]:
+        lines.append(f"   note: {note}")
+    lines.append(f"   final checkpoint: {document['final_checkpoint']}")
+    return "\n".join(lines)

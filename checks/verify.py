@@ -1,0 +1,199 @@
+"""``python -m checks.verify``: the main job.
+
+It runs the golden walkthroughs (or a user's scenario, or the walkthroughs under a
+user's mapping configuration), prints each as a readable trace and a summary table,
+and with ``--json`` prints one JSON document instead.  Exit status: 0 when everything
+matched what was expected, 1 when a check failed, 2 on bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NoReturn
+
+from checks.reporting import Reporter, Verbosity, format_table
+from checks.text import render_trace, span
+from model.errors import InvalidInput
+from model.simulator import DEFAULT_STEP_LIMIT, Scenario, simulate
+from model.walkthroughs import walkthroughs, with_mapping
+
+__all__ = ["main", "Run", "SECTIONS"]
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: {message}; see --help\n")
+
+
+@dataclass
+class Run:
+    """What one invocation of the command collects: JSON sections and its status."""
+
+    args: argparse.Namespace
+    reporter: Reporter
+    document: dict[str, Any] = field(default_factory=dict)
+    failed: list[str] = field(default_factory=list)
+
+    def fail(self, reason: str) -> None:
+        self.failed.append(reason)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="python -m checks.verify",
+        description="Run shardcheck's walkthroughs, explorer and proofs.",
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="a mapping configuration (get-event-source-mapping JSON, "
+        "CloudFormation Properties, or a template) to check instead of the defaults",
+    )
+    parser.add_argument(
+        "--scenario", metavar="FILE", help="run one scenario described in JSON"
+    )
+    parser.add_argument(
+        "--step-limit",
+        type=int,
+        default=None,
+        metavar="N",
+        help=f"steps before a run is reported blocked (default {DEFAULT_STEP_LIMIT})",
+    )
+    parser.add_argument(
+        "--only",
+        choices=sorted(SECTIONS),
+        action="append",
+        help="run only these parts (repeatable)",
+    )
+    parser.add_argument("--out", metavar="DIR", help="write reports into DIR")
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="with --config: exit 1 if any property fails",
+    )
+    level = parser.add_mutually_exclusive_group()
+    level.add_argument("-q", "--quiet", action="store_true", help="results only")
+    level.add_argument("-v", "--verbose", action="store_true", help="more detail")
+    return parser
+
+
+# -- the walkthroughs and scenarios --------------------------------------------------
+
+
+def _scenarios(run: Run) -> tuple[str, list[tuple[Scenario, int]]]:
+    """The scenarios to simulate and the JSON key they go under."""
+    limit = run.args.step_limit or DEFAULT_STEP_LIMIT
+    if run.args.scenario:
+        from model.scenario_file import load_scenario
+
+        scenario, file_limit = load_scenario(run.args.scenario)
+        return "scenarios", [(scenario, run.args.step_limit or file_limit)]
+    scenarios = walkthroughs()
+    if run.args.config:
+        from checks.configs import load_mappings_for_cli
+
+        mappings = load_mappings_for_cli(run.args.config)
+        scenarios = [
+            with_mapping(
+                scenario,
+                mapping,
+                name=f"{scenario.name}@{label}" if len(mappings) > 1 else None,
+            )
+            for label, mapping in mappings
+            for scenario in scenarios
+        ]
+    return "walkthroughs", [(scenario, limit) for scenario in scenarios]
+
+
+def run_walkthroughs(run: Run) -> None:
+    key, scenarios = _scenarios(run)
+    documents = []
+    rows = []
+    for scenario, limit in scenarios:
+        trace = simulate(scenario, step_limit=limit)
+        document = trace.to_json()
+        documents.append(document)
+        if not run.args.json:
+            run.reporter.note(render_trace(document))
+            run.reporter.note()
+        rows.append(
+            [
+                scenario.name,
+                len(document["invocations"]),
+                " ".join(span(batch) for batch in document["discarded"]) or "-",
+                document["final_checkpoint"],
+                "blocked" if document["blocked"] else "finished",
+                len(document["lost"]),
+            ]
+        )
+    run.document[key] = documents
+    if not run.args.json:
+        headers = ["scenario", "invocations", "discarded", "checkpoint", "end", "lost"]
+        run.reporter.result(format_table(headers, rows))
+        run.reporter.result()
+
+
+#: The parts of the main job, in the order they run.  Later parts (the explorer's
+#: verdicts, the proofs) register themselves here.
+SECTIONS: dict[str, Callable[[Run], None]] = {"walkthroughs": run_walkthroughs}
+
+
+def _register_optional_sections() -> None:
+    """Load the parts that live in their own modules, if they are installed."""
+    for module_name in ("checks.sections",):
+        try:
+            module = __import__(module_name, fromlist=["register"])
+        except ModuleNotFoundError as error:
+            if error.name != module_name:
+                raise
+            continue
+        module.register(SECTIONS)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    _register_optional_sections()
+    args = build_parser().parse_args(argv)
+    verbosity = (
+        Verbosity.QUIET
+        if args.quiet
+        else Verbosity.VERBOSE
+        if args.verbose
+        else Verbosity.NORMAL
+    )
+    reporter = Reporter(verbosity)
+    run = Run(args, reporter)
+
+    selected = args.only or list(SECTIONS)
+    if args.scenario:
+        selected = ["walkthroughs"]
+    try:
+        for name in SECTIONS:
+            if name in selected:
+                SECTIONS[name](run)
+    except InvalidInput as error:
+        reporter.error(f"error: {error.one_line()}")
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        reporter.error("interrupted: stopped before finishing; partial results above")
+        return 130
+
+    if args.json:
+        print(json.dumps(run.document, indent=2))
+    for reason in run.failed:
+        reporter.error(f"FAILED: {reason}")
+    return EXIT_FAILED if run.failed else EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

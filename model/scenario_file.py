@@ -1,0 +1,244 @@
+"""Scenarios described in JSON files (the format of docs/scenarios.md).
+
+A scenario file names a source, a number of records, a mapping configuration by its
+API field names, which records fail, and the handler's response style.  Every field is
+checked, and a refusal names the file, the field and what it accepts.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from model.config import Settings, Timing, Undocumented
+from model.errors import InvalidConfiguration, InvalidInput, InvalidScenario
+from model.handler import POISON, FailsFirst, FailureKind, FailurePattern, Handler
+from model.handler import ResponseStyle
+from model.records import Shard
+from model.simulator import DEFAULT_STEP_LIMIT, Scenario
+
+__all__ = ["load_scenario", "scenario_from_dict", "read_json_file"]
+
+_KNOWN_FIELDS = {
+    "name",
+    "description",
+    "source",
+    "records",
+    "mapping",
+    "failures",
+    "failures_by_position",
+    "handler",
+    "timing",
+    "undocumented",
+    "step_limit",
+    "seconds_apart",
+    "partition_keys",
+}
+
+_STYLES = ", ".join(style.value for style in ResponseStyle if style.value != "raw")
+
+
+def read_json_file(path: str | Path) -> Any:
+    """Parse a JSON file, refusing a missing or broken one with one line."""
+    name = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InvalidInput("no such file; check the path", source=name) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise InvalidInput(f"cannot read the file ({error})", source=name) from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InvalidInput(
+            f"not valid JSON (line {error.lineno} column {error.colno}): {error.msg}",
+            source=name,
+        ) from None
+
+
+def load_scenario(path: str | Path) -> tuple[Scenario, int]:
+    """Read a scenario file; returns the scenario and its step limit."""
+    data = read_json_file(path)
+    try:
+        return scenario_from_dict(data)
+    except InvalidInput as error:
+        raise error.located(str(path)) from None
+
+
+def scenario_from_dict(data: Any) -> tuple[Scenario, int]:
+    """Build a scenario from its JSON form (see docs/scenarios.md).
+
+    >>> scenario, limit = scenario_from_dict({"name": "x", "source": "kinesis",
+    ...     "records": 3, "mapping": {"BatchSize": 2}, "handler": "throw"})
+    >>> len(scenario.shard), scenario.settings.mapping.batch_size, limit
+    (3, 2, 1000)
+    """
+    from model.loading import mapping_from_dict
+
+    if not isinstance(data, dict):
+        raise InvalidScenario("the scenario must be a JSON object")
+    unknown = sorted(set(data) - _KNOWN_FIELDS)
+    if unknown:
+        raise InvalidScenario(
+            f"unknown field; the fields are {', '.join(sorted(_KNOWN_FIELDS))}",
+            field=unknown[0],
+        )
+    for required in ("name", "source", "records", "handler"):
+        if required not in data:
+            raise InvalidScenario("this field is required", field=required)
+
+    name = data["name"]
+    if not isinstance(name, str) or not name:
+        raise InvalidScenario("must be a non-empty string", field="name")
+    source = data["source"]
+    if source not in ("kinesis", "dynamodb"):
+        raise InvalidScenario(
+            f'must be "kinesis" or "dynamodb", got {source!r}', field="source"
+        )
+
+    count = _whole_number(data["records"], "records", minimum=1)
+    seconds_apart = data.get("seconds_apart", 0)
+    if isinstance(seconds_apart, bool) or not isinstance(seconds_apart, int | float):
+        raise InvalidScenario("must be a number of seconds", field="seconds_apart")
+    keys = data.get("partition_keys", ["key-1"])
+    if (
+        not isinstance(keys, list)
+        or not keys
+        or not all(isinstance(key, str) and key for key in keys)
+    ):
+        raise InvalidScenario(
+            "must be a non-empty list of strings", field="partition_keys"
+        )
+    shard = Shard.numbered(
+        count, source, seconds_apart=float(seconds_apart), partition_keys=tuple(keys)
+    )
+
+    mapping_data = data.get("mapping", {})
+    if not isinstance(mapping_data, dict):
+        raise InvalidScenario("must be an object of mapping fields", field="mapping")
+    try:
+        mapping = mapping_from_dict(mapping_data).with_changes(source=source)
+    except InvalidConfiguration as error:
+        field = f"mapping.{error.field}" if error.field else "mapping"
+        raise InvalidConfiguration(error.message, field=field) from None
+
+    settings = Settings(
+        mapping=mapping,
+        timing=_timing(data.get("timing", {})),
+        undocumented=_undocumented(data.get("undocumented", {})),
+    )
+    pattern = FailurePattern(
+        by_sequence=_kinds(data.get("failures", {}), "failures", shard),
+        by_position=_kinds(
+            data.get("failures_by_position", {}), "failures_by_position"
+        ),
+    )
+    handler = _handler(data["handler"], pattern)
+    limit = _whole_number(data.get("step_limit", DEFAULT_STEP_LIMIT), "step_limit", 1)
+    scenario = Scenario(
+        name=name,
+        settings=settings,
+        shard=shard,
+        handler=handler,
+        description=str(data.get("description", "")),
+    )
+    return scenario, limit
+
+
+def _whole_number(value: Any, field: str, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise InvalidScenario(
+            f"must be a whole number >= {minimum}, got {value!r}", field=field
+        )
+    return value
+
+
+def _kind(value: Any, field: str) -> FailureKind:
+    if value == "poison":
+        return POISON
+    if isinstance(value, dict) and set(value) == {"fails_first"}:
+        return FailsFirst(_whole_number(value["fails_first"], field, 0))
+    raise InvalidScenario(
+        f'must be "poison" or {{"fails_first": k}}, got {value!r}', field=field
+    )
+
+
+def _kinds(
+    value: Any, field: str, shard: Shard | None = None
+) -> dict[Any, FailureKind]:
+    if not isinstance(value, dict):
+        raise InvalidScenario("must be an object", field=field)
+    kinds: dict[Any, FailureKind] = {}
+    for key, kind in value.items():
+        where = f"{field}.{key}"
+        if shard is not None:
+            if shard.position_of(key) is None:
+                raise InvalidScenario(
+                    f"names no record; sequence numbers are 1..{len(shard)}",
+                    field=where,
+                )
+            kinds[key] = _kind(kind, where)
+        else:
+            if not (isinstance(key, str) and key.isdigit() and int(key) >= 1):
+                raise InvalidScenario(
+                    "positions are 1-based whole numbers", field=where
+                )
+            kinds[int(key)] = _kind(kind, where)
+    return kinds
+
+
+def _handler(value: Any, pattern: FailurePattern) -> Handler:
+    if isinstance(value, str):
+        try:
+            style = ResponseStyle(value)
+        except ValueError:
+            style = None
+        if style is None or style is ResponseStyle.RAW:
+            raise InvalidScenario(
+                f'must be one of {_STYLES} or {{"raw": payload}}, got {value!r}',
+                field="handler",
+            )
+        return Handler(pattern, style)
+    if isinstance(value, dict) and set(value) == {"raw"}:
+        return Handler(pattern, ResponseStyle.RAW, raw_payload=value["raw"])
+    raise InvalidScenario(
+        f'must be one of {_STYLES} or {{"raw": payload}}', field="handler"
+    )
+
+
+def _timing(value: Any) -> Timing:
+    if not isinstance(value, dict):
+        raise InvalidScenario("must be an object", field="timing")
+    allowed = {"invocation_seconds", "retry_backoff_seconds", "retention_seconds"}
+    unknown = sorted(set(value) - allowed)
+    if unknown:
+        raise InvalidScenario(
+            f"unknown field; timing has {', '.join(sorted(allowed))}",
+            field=f"timing.{unknown[0]}",
+        )
+    try:
+        return Timing(**value)
+    except InvalidConfiguration as error:
+        raise InvalidScenario(error.message, field=f"timing.{error.field}") from None
+
+
+def _undocumented(value: Any) -> Undocumented:
+    if not isinstance(value, dict):
+        raise InvalidScenario("must be an object", field="undocumented")
+    alternatives = Undocumented.alternatives()
+    for key, choice in value.items():
+        if key not in alternatives:
+            raise InvalidScenario(
+                f"unknown parameter; the parameters are {', '.join(alternatives)}",
+                field=f"undocumented.{key}",
+            )
+        if choice not in alternatives[key] or type(choice) is not type(
+            alternatives[key][0]
+        ):
+            options = ", ".join(json.dumps(option) for option in alternatives[key])
+            raise InvalidScenario(
+                f"must be one of {options}, got {json.dumps(choice)}",
+                field=f"undocumented.{key}",
+            )
+    return Undocumented(**value)
