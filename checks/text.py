@@ -11,7 +11,6 @@ import json
 from typing import Any
 
 from checks.reporting import format_table
-from model.simulator import Trace
 
 __all__ = ["render_trace", "span"]
 

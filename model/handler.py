@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from model.errors import InvalidScenario
@@ -122,7 +122,7 @@ class FailurePattern:
         return "; ".join(parts) if parts else "no record fails"
 
 
-class ResponseStyle(str, Enum):
+class ResponseStyle(StrEnum):
     """How the handler reacts to failed records."""
 
     #: Process in order and throw at the first failure.

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from model.config import Undocumented
@@ -18,7 +18,7 @@ from model.config import Undocumented
 __all__ = ["Outcome", "Reading", "HandlerRun", "classify", "reported_identifiers"]
 
 
-class Outcome(str, Enum):
+class Outcome(StrEnum):
     """How an invocation ended, in the words of the JSON output."""
 
     SUCCESS = "success"

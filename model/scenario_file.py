@@ -13,8 +13,14 @@ from typing import Any
 
 from model.config import Settings, Timing, Undocumented
 from model.errors import InvalidConfiguration, InvalidInput, InvalidScenario
-from model.handler import POISON, FailsFirst, FailureKind, FailurePattern, Handler
-from model.handler import ResponseStyle
+from model.handler import (
+    POISON,
+    FailsFirst,
+    FailureKind,
+    FailurePattern,
+    Handler,
+    ResponseStyle,
+)
 from model.records import Shard
 from model.simulator import DEFAULT_STEP_LIMIT, Scenario
 
@@ -242,3 +248,78 @@ def _undocumented(value: Any) -> Undocumented:
                 field=f"undocumented.{key}",
             )
     return Undocumented(**value)
+
+
+def scenario_to_dict(
+    scenario: Scenario, step_limit: int | None = None
+) -> dict[str, Any]:
+    """The JSON form of a scenario, which ``scenario_from_dict`` reads back.
+
+    Only shards of records numbered "1", "2", ... can be written this way, which is
+    what every generated scenario uses.
+
+    >>> from model.walkthroughs import walkthrough
+    >>> data = scenario_to_dict(walkthrough("article-custom-once"))
+    >>> data["failures"], data["handler"]
+    ({'6': {'fails_first': 1}}, 'report_first')
+    >>> scenario_from_dict(data)[0] == walkthrough("article-custom-once")
+    True
+    """
+    from dataclasses import asdict
+
+    shard = scenario.shard
+    expected = [str(index + 1) for index in range(len(shard))]
+    if [record.sequence_number for record in shard.records] != expected:
+        raise InvalidScenario(
+            "only shards numbered 1..N can be written as a scenario file",
+            field="records",
+        )
+    mapping = scenario.settings.mapping
+    fields = {
+        "BatchSize": mapping.batch_size,
+        "MaximumRetryAttempts": mapping.maximum_retry_attempts,
+        "MaximumRecordAgeInSeconds": mapping.maximum_record_age_in_seconds,
+        "BisectBatchOnFunctionError": mapping.bisect_batch_on_function_error,
+        "FunctionResponseTypes": list(mapping.function_response_types),
+        "ParallelizationFactor": mapping.parallelization_factor,
+        "StartingPosition": mapping.starting_position,
+    }
+    if mapping.on_failure_destination:
+        fields["DestinationConfig"] = {
+            "OnFailure": {"Destination": mapping.on_failure_destination}
+        }
+    handler = scenario.handler
+    data: dict[str, Any] = {
+        "name": scenario.name,
+        "description": scenario.description,
+        "source": shard.source,
+        "records": len(shard),
+        "mapping": fields,
+        "failures": {
+            sequence: _kind_to_json(kind)
+            for sequence, kind in handler.pattern.by_sequence.items()
+        },
+        "failures_by_position": {
+            str(position): _kind_to_json(kind)
+            for position, kind in handler.pattern.by_position.items()
+        },
+        "handler": (
+            {"raw": handler.raw_payload}
+            if handler.style is ResponseStyle.RAW
+            else handler.style.value
+        ),
+        "timing": asdict(scenario.settings.timing),
+        "undocumented": scenario.settings.undocumented.differences(),
+    }
+    keys = sorted({record.partition_key for record in shard.records})
+    if keys != ["key-1"]:
+        data["partition_keys"] = [record.partition_key for record in shard.records]
+    if step_limit is not None:
+        data["step_limit"] = step_limit
+    return data
+
+
+def _kind_to_json(kind: FailureKind) -> Any:
+    if isinstance(kind, FailsFirst):
+        return {"fails_first": kind.times}
+    return "poison"

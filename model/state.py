@@ -10,12 +10,12 @@ in a graph.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from enum import Enum
+from enum import StrEnum
 
 __all__ = ["Fate", "PendingBatch", "DestinationEntry", "State", "LOST_FATES"]
 
 
-class Fate(str, Enum):
+class Fate(StrEnum):
     """How a record stopped being the mapping's concern ("done")."""
 
     NOT_DONE = ""

@@ -53,7 +53,7 @@ def transition_to_json(trace: Trace, transition: Transition) -> dict[str, Any]:
 
 
 def trace_to_json(trace: Trace) -> dict[str, Any]:
-    """The whole trace: invocations, discards, destination records, per-record counts."""
+    """The whole trace: invocations, discards, destination records, counts."""
     scenario = trace.scenario
     shard = scenario.shard
     final = trace.final

@@ -45,7 +45,7 @@ def _article(
 def _whole_batch() -> Scenario:
     return _article(
         "article-whole-batch",
-        "Whole-batch retry; the 6th record of every batch fails and the handler throws.",
+        "Whole-batch retry; the 6th record of every batch fails; the handler throws.",
         _article_mapping(),
         Handler(FailurePattern(by_position={6: POISON}), ResponseStyle.THROW),
     )
