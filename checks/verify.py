@@ -15,10 +15,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
+from checks.counterexample import Counterexample
 from checks.reporting import Reporter, Verbosity, format_table
 from checks.text import render_trace, span
 from model.errors import InvalidInput
-from model.simulator import DEFAULT_STEP_LIMIT, Scenario, simulate
+from model.simulator import DEFAULT_STEP_LIMIT, Scenario, Trace, simulate
 from model.walkthroughs import walkthroughs, with_mapping
 
 __all__ = ["main", "Run", "SECTIONS"]
@@ -43,6 +44,10 @@ class Run:
     reporter: Reporter
     document: dict[str, Any] = field(default_factory=dict)
     failed: list[str] = field(default_factory=list)
+    #: The simulator's traces of the walkthroughs or scenarios, for the reports.
+    traces: list[Trace] = field(default_factory=list)
+    #: Failing and vacuous verdicts with their traces, for the reports.
+    counterexamples: list[Counterexample] = field(default_factory=list)
 
     def fail(self, reason: str) -> None:
         self.failed.append(reason)
@@ -122,6 +127,7 @@ def run_walkthroughs(run: Run) -> None:
     rows = []
     for scenario, limit in scenarios:
         trace = simulate(scenario, step_limit=limit)
+        run.traces.append(trace)
         document = trace.to_json()
         documents.append(document)
         if not run.args.json:
@@ -151,14 +157,9 @@ SECTIONS: dict[str, Callable[[Run], None]] = {"walkthroughs": run_walkthroughs}
 
 def _register_optional_sections() -> None:
     """Load the parts that live in their own modules, if they are installed."""
-    for module_name in ("checks.sections",):
-        try:
-            module = __import__(module_name, fromlist=["register"])
-        except ModuleNotFoundError as error:
-            if error.name != module_name:
-                raise
-            continue
-        module.register(SECTIONS)
+    from checks.sections import register
+
+    register(SECTIONS)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
