@@ -8,6 +8,7 @@ replay command all speak the simulator's vocabulary.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from model.simulator import Scenario, Trace
 
@@ -51,6 +52,9 @@ class Counterexample:
     fairness: str = ""
     loop_start: int | None = None
     notes: tuple[str, ...] = field(default=())
+    #: The part of the explorer's state graph around the trace (a networkx
+    #: DiGraph), if the explorer found it; the reports draw it.
+    neighbourhood: Any = None
 
     @property
     def is_lasso(self) -> bool:

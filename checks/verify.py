@@ -48,6 +48,8 @@ class Run:
     traces: list[Trace] = field(default_factory=list)
     #: Failing and vacuous verdicts with their traces, for the reports.
     counterexamples: list[Counterexample] = field(default_factory=list)
+    #: Results of the all-sizes proofs (``checks.proofs``), for the verdict table.
+    proofs: list[Any] = field(default_factory=list)
 
     def fail(self, reason: str) -> None:
         self.failed.append(reason)
@@ -163,8 +165,14 @@ def _register_optional_sections() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["compare"]:
+        from checks.reports.compare import main as compare_main
+
+        return compare_main(arguments[1:])
+
     _register_optional_sections()
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(arguments)
     verbosity = (
         Verbosity.QUIET
         if args.quiet
