@@ -71,8 +71,17 @@ class Trace:
         return trace_to_json(self)
 
 
-def simulate(scenario: Scenario, *, step_limit: int = DEFAULT_STEP_LIMIT) -> Trace:
+def simulate(
+    scenario: Scenario,
+    *,
+    step_limit: int = DEFAULT_STEP_LIMIT,
+    rules: Rules | None = None,
+) -> Trace:
     """Play ``scenario`` to its end, or to ``step_limit`` steps.
+
+    ``rules`` replaces ``scenario.rules`` (a variant of the model, such as a mutant
+    of ``checks.mutants``, playing an implementation); the trace still names the
+    scenario's settings, so an oracle judges it against the model.
 
     Examples
     --------
@@ -81,7 +90,7 @@ def simulate(scenario: Scenario, *, step_limit: int = DEFAULT_STEP_LIMIT) -> Tra
     >>> [t.invocation.batch.start + 1 for t in trace.invocations]
     [1, 4, 7, 10]
     """
-    rules = scenario.rules
+    rules = scenario.rules if rules is None else rules
     state = rules.initial_state()
     initial = state
     transitions: list[Transition] = []
