@@ -473,9 +473,9 @@ class Rules:
             destination = _append_destination(
                 destination, entry, self.settings.undocumented.destination_under_bisect
             )
-        pending = tuple(
-            batch for batch in pending if batch.start >= end or batch.end <= start
-        )
+        # A waiting batch that begins with the discarded records keeps its rest:
+        # ``_settle`` trims done records off its start (R4: "the rest of the batch
+        # is still invoked"), so it still runs before the batches queued after it.
         after = self._settle(state, fates=fates, pending=pending)
         after = after.with_changes(destination=destination)
         return after, DiscardRecord(start, end, condition, entry, rule)
