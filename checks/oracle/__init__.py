@@ -1,0 +1,31 @@
+"""The test oracle: judge real traces, handlers and configurations against the model.
+
+``judge`` replays an observed trace (docs/oracle.md) and reports its first divergence;
+``check_handler`` drives a Python handler with real-shaped events; ``assert_conforms``
+is the one-line assertion other test suites use.
+"""
+
+from __future__ import annotations
+
+from checks.oracle.replay import Divergence, Verdict, judge, replay
+from checks.oracle.traceformat import (
+    FORMAT,
+    InvalidTrace,
+    TraceFile,
+    parse_trace_lines,
+    read_trace,
+    trace_lines,
+)
+
+__all__ = [
+    "FORMAT",
+    "Divergence",
+    "InvalidTrace",
+    "TraceFile",
+    "Verdict",
+    "judge",
+    "replay",
+    "parse_trace_lines",
+    "read_trace",
+    "trace_lines",
+]
