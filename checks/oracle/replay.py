@@ -291,13 +291,16 @@ class _Replay:
             return None
         observed = destination_fields(event.data)
         if not self.owed:
+            # The rule that keeps the model's batch waiting (a retry under R3, R5 or
+            # R7) is broken as much as R9 is: name both.
+            waiting = self._batch_rule()
             return Divergence(
                 event.line,
                 step,
                 event.describe(),
                 f"destination record {self._fields_text(observed)}",
                 self._no_destination_reason(),
-                "R9",
+                "R9" if waiting == "R1" else f"{waiting},R9",
             )
         entry, rule = self.owed.pop(0)
         return self._compare_destination(step, event, observed, entry, rule)
@@ -313,7 +316,7 @@ class _Replay:
         names = " or ".join(
             json_name(checkpoint_name(shard, p, style)) for p in allowed
         )
-        rule = ",".join(self.last.rules) if self.last else "R1"
+        rule = self._last_rules() if self.last else "R1"
         return Divergence(
             event.line,
             step,
@@ -458,8 +461,19 @@ class _Replay:
 
     def _batch_rule(self) -> str:
         if self.state.pending and self.last is not None:
-            return ",".join(self.last.rules)
+            return self._last_rules()
         return "R1"
+
+    def _last_rules(self) -> str:
+        """The rules of the model's last step, R2 first after a malformed response."""
+        assert self.last is not None
+        rules = list(self.last.rules)
+        invocation = self.last.invocation
+        if invocation is not None and invocation.outcome is Outcome.MALFORMED:
+            # The batch is retried or split because R2 reads the response as a
+            # failure of the whole batch.
+            rules.insert(0, "R2")
+        return ",".join(rules)
 
     def _no_destination_reason(self) -> str:
         if not self.settings.mapping.has_destination:
