@@ -1,0 +1,457 @@
+"""What a report shows, computed once from a trace, so every format says the same thing.
+
+A ``Subject`` is one walkthrough or one failing/vacuous verdict with its trace; its
+``steps`` are the transitions in report form (batch, response, outcome, checkpoint
+and iterator, retries left, why) and the per-record boxes the timeline colours.
+Nothing here decides what Lambda does: every value is read from the simulator's
+``Trace`` and its JSON form.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from model.tracejson import transition_to_json
+
+if TYPE_CHECKING:
+    from checks.counterexample import Counterexample
+    from model.semantics import Transition
+    from model.simulator import Scenario, Trace
+    from model.state import State
+
+__all__ = [
+    "BOX_KINDS",
+    "Box",
+    "Step",
+    "Subject",
+    "batch_label",
+    "configuration_rows",
+    "destination_rows",
+    "record_rows",
+    "steps_of",
+    "subject_from_counterexample",
+    "subject_from_trace",
+    "state_summary",
+]
+
+#: What happened to a record in one delivery, in the words of the legend.
+BOX_KINDS = {
+    "processed": "processed successfully (first time)",
+    "again": "delivered again after it had been processed",
+    "failed": "failed in the handler",
+    "unreached": "delivered, not reached (the handler stopped earlier)",
+    "expired": "expired before an invocation",
+}
+
+
+@dataclass(frozen=True)
+class Box:
+    """One record in one step: how the delivery went and whether it ended there."""
+
+    position: int
+    sequence_number: str
+    kind: str
+    discarded: bool = False
+    lost: bool = False
+
+    def describe(self) -> str:
+        text = f"record {self.sequence_number}: {BOX_KINDS[self.kind]}"
+        if self.lost:
+            text += "; lost without a trace"
+        elif self.discarded:
+            text += "; discarded (destination record)"
+        return text
+
+
+@dataclass(frozen=True)
+class Step:
+    """One transition of a trace as the reports show it."""
+
+    index: int
+    number: int | None
+    batch: list[str]
+    response: str
+    outcome: str
+    checkpoint_before: str
+    checkpoint_after: str
+    iterator_before: str
+    iterator_after: str
+    checkpoint_position: int
+    iterator_position: int
+    retries_left: str
+    why: str
+    rules: tuple[str, ...]
+    boxes: tuple[Box, ...]
+    discards: tuple[dict[str, Any], ...]
+    in_loop: bool = False
+
+    @property
+    def is_invocation(self) -> bool:
+        return self.number is not None
+
+
+@dataclass(frozen=True)
+class Subject:
+    """One report: a walkthrough, or a failing or vacuous verdict.
+
+    ``loop_start`` is the index in ``trace.transitions`` where a lasso's repeated
+    loop begins; ``neighbourhood`` is the explorer's part of the state graph.
+    """
+
+    kind: str
+    name: str
+    scenario: Scenario
+    trace: Trace
+    property_name: str = ""
+    statement: str = ""
+    verdict: str = ""
+    configuration: str = ""
+    explanation: str = ""
+    fairness: str = ""
+    loop_start: int | None = None
+    neighbourhood: Any = None
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def is_lasso(self) -> bool:
+        return self.loop_start is not None
+
+    @property
+    def title(self) -> str:
+        if self.kind == "walkthrough":
+            return f"Walkthrough {self.name}"
+        return f"{self.property_name} {self.verdict} on {self.configuration}"
+
+    @property
+    def slug(self) -> str:
+        """A folder name: lower case letters, digits and dashes."""
+        text = self.name if self.kind == "walkthrough" else self.title
+        slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+        return slug[:80] or "report"
+
+
+def subject_from_trace(trace: Trace) -> Subject:
+    """A walkthrough report: its verdict says how the run ended.
+
+    >>> from model.simulator import simulate
+    >>> from model.walkthroughs import walkthrough
+    >>> subject = subject_from_trace(simulate(walkthrough("article-custom-once")))
+    >>> subject.verdict, subject.slug
+    ('finished', 'article-custom-once')
+    """
+    final = trace.final
+    lost = final.lost_positions()
+    if trace.blocked:
+        verdict = "blocked"
+    elif lost:
+        verdict = "finished, records lost"
+    else:
+        verdict = "finished"
+    scenario = trace.scenario
+    return Subject(
+        kind="walkthrough",
+        name=scenario.name,
+        scenario=scenario,
+        trace=trace,
+        property_name="walkthrough",
+        statement=scenario.description or "A scenario run through the model.",
+        verdict=verdict,
+        configuration=scenario.settings.mapping.describe(),
+        explanation=_walkthrough_explanation(trace, lost),
+        notes=trace.notes,
+    )
+
+
+def subject_from_counterexample(counterexample: Counterexample) -> Subject:
+    """A verdict report, from the explorer's or the proofs' ``Counterexample``."""
+    return Subject(
+        kind="counterexample",
+        name=f"{counterexample.property_name} on {counterexample.configuration}",
+        scenario=counterexample.scenario,
+        trace=counterexample.trace,
+        property_name=counterexample.property_name,
+        statement=counterexample.statement,
+        verdict=counterexample.verdict,
+        configuration=counterexample.configuration,
+        explanation=counterexample.explanation,
+        fairness=counterexample.fairness,
+        loop_start=counterexample.loop_start,
+        neighbourhood=counterexample.neighbourhood,
+        notes=tuple(counterexample.notes) + tuple(counterexample.trace.notes),
+    )
+
+
+def _walkthrough_explanation(trace: Trace, lost: list[int]) -> str:
+    count = len(trace.invocations)
+    final = trace.sequence_number(trace.final.checkpoint)
+    text = f"{count} invocation{'s' if count != 1 else ''}; final checkpoint {final}"
+    if lost:
+        names = ", ".join(trace.sequence_number(position) for position in lost)
+        text += f"; lost without a trace: {names}"
+    if trace.blocked:
+        text += f"; still blocked after {trace.step_limit} steps"
+    return text + "."
+
+
+def batch_label(sequence_numbers: list[str]) -> str:
+    """The batch as the timeline's data attribute: ``1..10`` or ``10``.
+
+    >>> batch_label(["4", "5", "6"]), batch_label(["10"]), batch_label([])
+    ('4..6', '10', '')
+    """
+    if not sequence_numbers:
+        return ""
+    if len(sequence_numbers) == 1:
+        return sequence_numbers[0]
+    return f"{sequence_numbers[0]}..{sequence_numbers[-1]}"
+
+
+def steps_of(subject: Subject) -> list[Step]:
+    """Every transition of the subject's trace in report form.
+
+    >>> from model.simulator import simulate
+    >>> from model.walkthroughs import walkthrough
+    >>> trace = simulate(walkthrough("article-custom-checkpoint"))
+    >>> [step.checkpoint_after for step in steps_of(subject_from_trace(trace))]
+    ['4', '7', '10', '11']
+    """
+    trace = subject.trace
+    loop_start = subject.loop_start
+    return [
+        _step(trace, index, transition, loop_start is not None and index >= loop_start)
+        for index, transition in enumerate(trace.transitions)
+    ]
+
+
+def _step(trace: Trace, index: int, transition: Transition, in_loop: bool) -> Step:
+    entry = transition_to_json(trace, transition)
+    invocation = transition.invocation
+    mapping = trace.scenario.settings.mapping
+    if invocation is not None:
+        batch = entry["batch"]
+        run = invocation.run
+        response = _response_text(run)
+        outcome = entry["outcome"]
+        if mapping.retries_are_finite:
+            retries_left = str(mapping.maximum_retry_attempts - entry["retries_before"])
+        else:
+            retries_left = "unlimited"
+    else:
+        expired = [
+            record
+            for discard in entry.get("discards", [])
+            for record in discard["records"]
+        ]
+        batch, response, retries_left = expired, "(not invoked)", ""
+        conditions = {discard["condition"] for discard in entry.get("discards", [])}
+        outcome = "trimmed" if conditions == {"RetentionExpired"} else "expired"
+    return Step(
+        index=index,
+        number=entry.get("number"),
+        batch=batch,
+        response=response,
+        outcome=outcome,
+        checkpoint_before=entry["checkpoint_before"],
+        checkpoint_after=entry["checkpoint_after"],
+        iterator_before=entry["iterator_before"],
+        iterator_after=entry["iterator_after"],
+        checkpoint_position=transition.after.checkpoint,
+        iterator_position=transition.after.iterator,
+        retries_left=retries_left,
+        why=entry["why"],
+        rules=tuple(entry["rules"]),
+        boxes=tuple(_boxes(trace, transition)),
+        discards=tuple(entry.get("discards", [])),
+        in_loop=in_loop,
+    )
+
+
+def _response_text(run: Any) -> str:
+    payload = run.payload
+    if (
+        not run.threw
+        and isinstance(payload, dict)
+        and set(payload) == {"batchItemFailures"}
+    ):
+        items = payload["batchItemFailures"]
+        if isinstance(items, list) and all(
+            isinstance(item, dict) and set(item) == {"itemIdentifier"} for item in items
+        ):
+            names = [str(item["itemIdentifier"]) for item in items]
+            return "batchItemFailures: " + (", ".join(names) if names else "none")
+    text: str = run.describe_response()
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _boxes(trace: Trace, transition: Transition) -> list[Box]:
+    before, after = transition.before, transition.after
+    discarded = {
+        position
+        for discard in transition.discards
+        for position in range(discard.start, discard.end)
+    }
+    invocation = transition.invocation
+    if invocation is None:
+        positions = sorted(discarded)
+        return [
+            Box(
+                position,
+                trace.sequence_number(position),
+                "expired",
+                discarded=True,
+                lost=_became_lost(before, after, position),
+            )
+            for position in positions
+        ]
+    batch = invocation.batch
+    results = invocation.run.results
+    boxes = []
+    for position in range(batch.start, batch.end):
+        offset = position - batch.start
+        succeeded_before = before.succeeded[position] > 0
+        if offset < len(results):
+            if not results[offset]:
+                kind = "failed"
+            else:
+                kind = "again" if succeeded_before else "processed"
+        else:
+            kind = "again" if succeeded_before else "unreached"
+        boxes.append(
+            Box(
+                position,
+                trace.sequence_number(position),
+                kind,
+                discarded=position in discarded,
+                lost=_became_lost(before, after, position),
+            )
+        )
+    return boxes
+
+
+def _became_lost(before: State, after: State, position: int) -> bool:
+    return after.fates[position].is_lost and not before.fates[position].is_done
+
+
+def state_summary(trace: Trace, state: State) -> list[str]:
+    """A state in a few short lines, for the graph's nodes.
+
+    >>> from model.simulator import simulate
+    >>> from model.walkthroughs import walkthrough
+    >>> trace = simulate(walkthrough("article-custom-once"))
+    >>> state_summary(trace, trace.initial)
+    ['checkpoint 1, iterator 1', 'nothing pending', '0 invocations']
+    """
+    shard = trace.scenario.shard
+    lines = [
+        f"checkpoint {shard.sequence_number(state.checkpoint)}, "
+        f"iterator {shard.sequence_number(state.iterator)}"
+    ]
+    if state.pending:
+        pending = ", ".join(
+            f"{batch_label(shard.sequence_numbers(b.start, b.end))} ({b.attempts})"
+            for b in state.pending[:3]
+        )
+        more = f" +{len(state.pending) - 3}" if len(state.pending) > 3 else ""
+        lines.append(f"pending {pending}{more}")
+    else:
+        lines.append("nothing pending" if not state.finished else "every record done")
+    lost = state.lost_positions()
+    count = f"{state.invocations} invocation{'s' if state.invocations != 1 else ''}"
+    lines.append(count + (f", {len(lost)} lost" if lost else ""))
+    return lines
+
+
+def configuration_rows(subject: Subject) -> list[tuple[str, str]]:
+    """The settings of the run, by their API names, as (setting, value) rows.
+
+    >>> from model.simulator import simulate
+    >>> from model.walkthroughs import walkthrough
+    >>> trace = simulate(walkthrough("article-bisect-record"))
+    >>> rows = configuration_rows(subject_from_trace(trace))
+    >>> dict(rows)["BisectBatchOnFunctionError"]
+    'true'
+    """
+    scenario = subject.scenario
+    settings = scenario.settings
+    mapping, timing = settings.mapping, settings.timing
+    shard = scenario.shard
+    source = "Kinesis" if shard.source == "kinesis" else "DynamoDB Streams"
+    numbers = batch_label(shard.sequence_numbers(0, len(shard)))
+    rows = [
+        ("Source", f"{source} shard, {len(shard)} records ({numbers})"),
+        ("BatchSize", str(mapping.batch_size)),
+        (
+            "MaximumRetryAttempts",
+            str(mapping.maximum_retry_attempts)
+            + ("" if mapping.retries_are_finite else " (unlimited)"),
+        ),
+        (
+            "MaximumRecordAgeInSeconds",
+            str(mapping.maximum_record_age_in_seconds)
+            + ("" if mapping.age_is_finite else " (unlimited)"),
+        ),
+        (
+            "BisectBatchOnFunctionError",
+            "true" if mapping.bisect_batch_on_function_error else "false",
+        ),
+        (
+            "FunctionResponseTypes",
+            "[" + ", ".join(mapping.function_response_types) + "]",
+        ),
+        ("On-failure destination", mapping.on_failure_destination or "none"),
+        ("Handler", scenario.handler.describe()),
+        (
+            "Timing",
+            f"invocation {timing.invocation_seconds} s, retry back-off "
+            f"{timing.retry_backoff_seconds} s, retention "
+            + (
+                f"{timing.retention_seconds} s"
+                if timing.retention_seconds is not None
+                else "unbounded"
+            ),
+        ),
+    ]
+    differences = settings.undocumented.differences()
+    rows.append(
+        (
+            "Undocumented points",
+            ", ".join(f"{name}={value}" for name, value in differences.items())
+            or "defaults (docs: semantics.md)",
+        )
+    )
+    return rows
+
+
+def record_rows(subject: Subject) -> list[tuple[str, int, int, str]]:
+    """Per record: sequence number, deliveries, times processed, how it ended."""
+    trace = subject.trace
+    final = trace.final
+    return [
+        (
+            trace.sequence_number(position),
+            final.deliveries[position],
+            final.processed[position],
+            final.fates[position].cause()
+            + (" (LOST)" if final.fates[position].is_lost else ""),
+        )
+        for position in range(final.record_count)
+    ]
+
+
+def destination_rows(document: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """The destination records of a trace document: condition, range, size, count."""
+    rows = []
+    for record in document.get("destination_records", []):
+        info = record.get("KinesisBatchInfo") or record.get("DDBStreamBatchInfo") or {}
+        context = record.get("requestContext", {})
+        rows.append(
+            (
+                str(context.get("condition")),
+                f"{info.get('startSequenceNumber')}..{info.get('endSequenceNumber')}",
+                str(info.get("batchSize")),
+                str(context.get("approximateInvokeCount")),
+            )
+        )
+    return rows

@@ -1,0 +1,373 @@
+"""``graph.svg``: the states around a trace, laid out in layers and drawn as SVG.
+
+For a verdict the explorer may hand over the part of its state graph around the
+counterexample (a networkx ``DiGraph``); for a walkthrough the drawing is the trace's
+own chain of states.  Layers are breadth-first depths from the initial state, nodes in
+a layer are ordered by their predecessors (one barycentre pass, which untangles most
+crossings), and edges that go back up, such as a lasso's loop, curve round the side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import dataclass, field
+from typing import Any
+from xml.etree.ElementTree import Element
+
+import networkx as nx
+
+from checks.reports.content import Subject, batch_label, state_summary
+from checks.reports.svg import add, new_svg, to_string
+from model.state import State
+
+__all__ = ["graph_svg", "chain_graph", "layered_layout", "MAX_NODES"]
+
+#: Nodes drawn at most; the rest of a large neighbourhood is summarised in a note.
+MAX_NODES = 80
+#: Chain states drawn at most for a long trace: its start and its end.
+MAX_CHAIN = 40
+
+_NODE_WIDTH = 210
+_LINE = 14
+_H_GAP = 40
+_V_GAP = 46
+_MARGIN = 24
+
+
+@dataclass
+class _Node:
+    key: Hashable
+    lines: list[str]
+    on_trace: bool
+    initial: bool = False
+    x: float = 0.0
+    y: float = 0.0
+
+    @property
+    def height(self) -> float:
+        return _LINE * len(self.lines) + 10
+
+
+@dataclass
+class _Drawing:
+    nodes: dict[Hashable, _Node] = field(default_factory=dict)
+    edges: list[tuple[Hashable, Hashable, str, bool]] = field(default_factory=list)
+    note: str = ""
+
+
+def chain_graph(subject: Subject) -> nx.DiGraph:
+    """The trace's own chain of states as a graph; a lasso's last edge goes back.
+
+    Nodes are state indexes (0 is the initial state) with ``label`` lines and
+    ``on_trace`` set; edges carry the step's ``label``.
+
+    >>> from model.simulator import simulate
+    >>> from model.walkthroughs import walkthrough
+    >>> from checks.reports.content import subject_from_trace
+    >>> trace = simulate(walkthrough("article-custom-once"))
+    >>> graph = chain_graph(subject_from_trace(trace))
+    >>> list(graph.edges)
+    [(0, 1), (1, 2)]
+    """
+    trace = subject.trace
+    states = [trace.initial] + [step.after for step in trace.transitions]
+    graph = nx.DiGraph()
+    count = len(trace.transitions)
+    lasso = subject.is_lasso and count > 0
+    last_state = count - 1 if lasso else count
+    kept = _kept_indexes(last_state + 1)
+    for index in kept:
+        graph.add_node(
+            index,
+            label=[f"state {index}"] + state_summary(trace, states[index]),
+            on_trace=True,
+        )
+    previous = None
+    for index in kept:
+        if previous is not None and index != previous + 1:
+            graph.add_node("gap", label=[f"… {index - previous - 1} states …"])
+            graph.add_edge(previous, "gap", label="")
+            graph.add_edge("gap", index, label="")
+        elif previous is not None:
+            graph.add_edge(
+                previous, index, label=_step_label(subject, previous), on_trace=True
+            )
+        previous = index
+    if lasso:
+        loop = min(subject.loop_start or 0, count - 1)
+        graph.add_edge(
+            last_state,
+            loop,
+            label=_step_label(subject, count - 1) + " (loops back)",
+            on_trace=True,
+        )
+    return graph
+
+
+def _kept_indexes(count: int) -> list[int]:
+    if count <= MAX_CHAIN:
+        return list(range(count))
+    head = MAX_CHAIN // 2
+    return list(range(head)) + list(range(count - (MAX_CHAIN - head), count))
+
+
+def _step_label(subject: Subject, index: int) -> str:
+    transition = subject.trace.transitions[index]
+    shard = subject.scenario.shard
+    invocation = transition.invocation
+    if invocation is None:
+        return "expire " + ", ".join(
+            batch_label(shard.sequence_numbers(d.start, d.end))
+            for d in transition.discards
+        )
+    batch = invocation.batch
+    label = batch_label(shard.sequence_numbers(batch.start, batch.end))
+    return f"#{invocation.number} [{label}] {invocation.outcome.value}"
+
+
+def _drawing(subject: Subject) -> _Drawing:
+    graph = subject.neighbourhood
+    if graph is None:
+        graph = chain_graph(subject)
+    drawing = _Drawing()
+    trace_states = {subject.trace.initial} | {
+        step.after for step in subject.trace.transitions
+    }
+    nodes = list(graph.nodes)
+    if len(nodes) > MAX_NODES:
+        nodes = _nearest_nodes(graph, trace_states)
+        drawing.note = (
+            f"{graph.number_of_nodes() - len(nodes)} of "
+            f"{graph.number_of_nodes()} states not drawn"
+        )
+    for key in nodes:
+        data = graph.nodes[key]
+        drawing.nodes[key] = _Node(
+            key,
+            _node_lines(subject, key, data),
+            on_trace=bool(data.get("on_trace")) or _is_trace_state(key, trace_states),
+            initial=key == subject.trace.initial
+            or key == 0
+            or bool(data.get("initial")),
+        )
+    for source, target, data in graph.edges(data=True):
+        if source in drawing.nodes and target in drawing.nodes:
+            label = str(data.get("label") or data.get("action") or "")
+            on_trace = bool(data.get("on_trace")) or (
+                drawing.nodes[source].on_trace and drawing.nodes[target].on_trace
+            )
+            drawing.edges.append((source, target, label, on_trace))
+    return drawing
+
+
+def _is_trace_state(key: Hashable, trace_states: set[State]) -> bool:
+    try:
+        return key in trace_states
+    except TypeError:
+        return False
+
+
+def _nearest_nodes(graph: nx.DiGraph, trace_states: set[State]) -> list[Hashable]:
+    """The trace's states first, then their neighbours, up to ``MAX_NODES``."""
+    start = [node for node in graph.nodes if _is_trace_state(node, trace_states)]
+    start = start or [next(iter(graph.nodes))]
+    distances = nx.multi_source_dijkstra_path_length(graph.to_undirected(), start)
+    ordered = sorted(distances, key=lambda node: distances[node])
+    return ordered[:MAX_NODES]
+
+
+def _node_lines(subject: Subject, key: Hashable, data: dict[str, Any]) -> list[str]:
+    label = data.get("label")
+    if isinstance(label, list | tuple):
+        return [str(line)[:34] for line in label][:5]
+    if label:
+        return [line[:34] for line in str(label).splitlines()][:5]
+    if isinstance(key, State):
+        return state_summary(subject.trace, key)
+    text = str(key)
+    return [text[i : i + 34] for i in range(0, min(len(text), 136), 34)]
+
+
+def layered_layout(
+    graph: nx.DiGraph, roots: list[Hashable] | None = None
+) -> dict[Hashable, tuple[int, int]]:
+    """Layer and order of every node: breadth-first depth, then a barycentre pass.
+
+    >>> layered_layout(nx.DiGraph([("a", "b"), ("a", "c"), ("b", "d")]))
+    {'a': (0, 0), 'b': (1, 0), 'c': (1, 1), 'd': (2, 0)}
+    """
+    roots = roots or [node for node in graph.nodes if graph.in_degree(node) == 0]
+    depth: dict[Hashable, int] = {}
+    for node in list(roots) + list(graph.nodes):
+        if node in depth:
+            continue
+        depth[node] = 0 if node in roots else max(depth.values(), default=-1) + 1
+        for target, distance in nx.single_source_shortest_path_length(
+            graph, node
+        ).items():
+            depth.setdefault(target, depth[node] + distance)
+    layers: dict[int, list[Hashable]] = {}
+    for node in graph.nodes:
+        layers.setdefault(depth[node], []).append(node)
+    order: dict[Hashable, int] = {}
+    for level in sorted(layers):
+        members = layers[level]
+        first_seen = {node: index for index, node in enumerate(members)}
+
+        def barycentre(node: Hashable, first_seen: dict = first_seen) -> float:
+            parents = [order[p] for p in graph.predecessors(node) if p in order]
+            return sum(parents) / len(parents) if parents else first_seen[node]
+
+        members.sort(key=barycentre)
+        for index, node in enumerate(members):
+            order[node] = index
+    return {node: (depth[node], order[node]) for node in graph.nodes}
+
+
+def graph_svg(subject: Subject) -> str:
+    """The drawing of the states around the subject's trace, as an SVG document.
+
+    >>> from model.simulator import simulate
+    >>> from model.walkthroughs import walkthrough
+    >>> from checks.reports.content import subject_from_trace
+    >>> trace = simulate(walkthrough("article-custom-once"))
+    >>> svg = graph_svg(subject_from_trace(trace))
+    >>> svg.count('class="state on-trace')
+    3
+    """
+    drawing = _drawing(subject)
+    graph = nx.DiGraph()
+    graph.add_nodes_from(drawing.nodes)
+    graph.add_edges_from((source, target) for source, target, _, _ in drawing.edges)
+    roots = [key for key, node in drawing.nodes.items() if node.initial]
+    positions = layered_layout(graph, roots)
+
+    layer_heights: dict[int, float] = {}
+    widest = 1
+    for key, (layer, order) in positions.items():
+        layer_heights[layer] = max(
+            layer_heights.get(layer, 0), drawing.nodes[key].height
+        )
+        widest = max(widest, order + 1)
+    tops: dict[int, float] = {}
+    y = _MARGIN + 20.0
+    for layer in sorted(layer_heights):
+        tops[layer] = y
+        y += layer_heights[layer] + _V_GAP
+    for key, (layer, order) in positions.items():
+        node = drawing.nodes[key]
+        node.x = _MARGIN + order * (_NODE_WIDTH + _H_GAP)
+        node.y = tops[layer]
+
+    label_room = 260
+    width = _MARGIN * 2 + widest * (_NODE_WIDTH + _H_GAP) + label_room
+    height = y + (20 if drawing.note else 0)
+    root = new_svg(
+        width,
+        height,
+        title=f"States around {subject.name}",
+        class_="state-graph",
+        data_states=len(drawing.nodes),
+    )
+    defs = add(root, "defs")
+    for name, colour in (("arrow", "#7b8794"), ("arrow-trace", "#1f5fbf")):
+        marker = add(
+            defs,
+            "marker",
+            id=name,
+            viewBox="0 0 10 10",
+            refX=9,
+            refY=5,
+            markerWidth=7,
+            markerHeight=7,
+            orient="auto-start-reverse",
+        )
+        add(marker, "path", d="M0,0 L10,5 L0,10 Z", fill=colour)
+    add(
+        root,
+        "text",
+        text="States (boxes) and steps (arrows); the trace is drawn in blue.",
+        x=_MARGIN,
+        y=_MARGIN,
+        font_size=12,
+        fill="#52606d",
+    )
+    for source, target, label, on_trace in drawing.edges:
+        _edge(root, drawing.nodes[source], drawing.nodes[target], label, on_trace)
+    for node in drawing.nodes.values():
+        _node(root, node)
+    if drawing.note:
+        add(root, "text", text=drawing.note, x=_MARGIN, y=height - 8, font_size=11)
+    return to_string(root)
+
+
+def _node(root: Element, node: _Node) -> None:
+    classes = "state on-trace" if node.on_trace else "state"
+    group = add(root, "g", class_=classes + (" initial" if node.initial else ""))
+    add(
+        group,
+        "rect",
+        x=node.x,
+        y=node.y,
+        width=_NODE_WIDTH,
+        height=node.height,
+        rx=6,
+        fill="#e8f0fc" if node.on_trace else "#f5f7fa",
+        stroke="#1f5fbf" if node.on_trace else "#9aa5b1",
+        stroke_width=2 if node.initial else 1,
+    )
+    for index, line in enumerate(node.lines):
+        add(
+            group,
+            "text",
+            text=line,
+            x=node.x + 8,
+            y=node.y + 16 + index * _LINE,
+            font_size=11,
+            font_weight="bold" if index == 0 else None,
+        )
+
+
+def _edge(
+    root: Element, source: _Node, target: _Node, label: str, on_trace: bool
+) -> None:
+    colour = "#1f5fbf" if on_trace else "#7b8794"
+    marker = "url(#arrow-trace)" if on_trace else "url(#arrow)"
+    if target.y > source.y:
+        x1, y1 = source.x + _NODE_WIDTH / 2, source.y + source.height
+        x2, y2 = target.x + _NODE_WIDTH / 2, target.y
+        path = f"M{x1:.1f},{y1:.1f} L{x2:.1f},{y2:.1f}"
+        label_x, label_y = (x1 + x2) / 2 + 8, (y1 + y2) / 2 + 4
+    else:
+        # Back or sideways edges (a loop) go round the right-hand side.
+        x1, y1 = source.x + _NODE_WIDTH, source.y + source.height / 2
+        x2, y2 = target.x + _NODE_WIDTH, target.y + target.height / 2
+        bulge = max(x1, x2) + 60
+        path = (
+            f"M{x1:.1f},{y1:.1f} C{bulge:.1f},{y1:.1f} "
+            f"{bulge:.1f},{y2:.1f} {x2:.1f},{y2:.1f}"
+        )
+        label_x, label_y = bulge - 10, (y1 + y2) / 2
+    add(
+        root,
+        "path",
+        d=path,
+        fill="none",
+        stroke=colour,
+        stroke_width=2 if on_trace else 1.2,
+        marker_end=marker,
+        class_="step on-trace" if on_trace else "step",
+    )
+    if label:
+        add(
+            root,
+            "text",
+            text=label,
+            x=label_x,
+            y=label_y,
+            font_size=11,
+            fill=colour,
+            paint_order="stroke",
+            stroke="#ffffff",
+            stroke_width=3,
+        )

@@ -1,0 +1,164 @@
+"""``index.html`` and ``index.md``: every verdict of a run in one table, with links.
+
+Rows come from the explorer's verdict table (``run.document["verdicts"]``) when it is
+there, from the failing or vacuous verdicts that have a report, from the proofs, and
+from the walkthroughs.  The verdict table's exact shape belongs to the explorer, so
+it is read leniently: any list of records (or mapping of them) with a property, a
+configuration and a verdict.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from html import escape
+from typing import Any
+
+from checks.reports.html import page, verdict_class
+from checks.reports.markdown import markdown_table
+
+__all__ = [
+    "IndexRow",
+    "verdict_rows",
+    "proof_rows",
+    "render_index_md",
+    "render_index_html",
+]
+
+_PROPERTY_KEYS = ("property", "property_name", "name", "check")
+_CONFIGURATION_KEYS = ("configuration", "config", "cell", "label", "scope")
+_VERDICT_KEYS = ("verdict", "result", "status", "outcome", "holds")
+_DETAIL_KEYS = ("explanation", "detail", "statement", "summary", "reason")
+
+
+@dataclass(frozen=True)
+class IndexRow:
+    """One line of the index: what was checked, the verdict, and its report."""
+
+    kind: str
+    property_name: str
+    configuration: str
+    verdict: str
+    detail: str = ""
+    link: str = ""
+
+
+def _field(item: Any, keys: Iterable[str]) -> Any:
+    for key in keys:
+        value = item.get(key) if isinstance(item, dict) else getattr(item, key, None)
+        if value is not None and value != "":
+            return value
+    return None
+
+
+def _verdict_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "holds" if value else "fails"
+    return "" if value is None else str(value)
+
+
+def _row(kind: str, item: Any, configuration: str = "") -> IndexRow:
+    return IndexRow(
+        kind=kind,
+        property_name=str(_field(item, _PROPERTY_KEYS) or ""),
+        configuration=str(_field(item, _CONFIGURATION_KEYS) or configuration),
+        verdict=_verdict_text(_field(item, _VERDICT_KEYS)),
+        detail=" ".join(str(_field(item, _DETAIL_KEYS) or "").split())[:200],
+    )
+
+
+def verdict_rows(verdicts: Any, kind: str = "verdict") -> list[IndexRow]:
+    """Rows from a verdict table of any reasonable shape.
+
+    >>> table = [{"property": "progress", "configuration": "A", "verdict": "fails"}]
+    >>> [(r.property_name, r.configuration, r.verdict) for r in verdict_rows(table)]
+    [('progress', 'A', 'fails')]
+    >>> [r.verdict for r in verdict_rows({"A": {"progress": "holds"}})]
+    ['holds']
+    """
+    rows: list[IndexRow] = []
+    if isinstance(verdicts, dict):
+        for key in ("verdicts", "rows", "results", "cells"):
+            if isinstance(verdicts.get(key), list | dict):
+                return verdict_rows(verdicts[key], kind)
+        for key, value in verdicts.items():
+            if isinstance(value, dict) and _field(value, _VERDICT_KEYS) is not None:
+                row = _row(kind, value, configuration=str(key))
+                if not row.property_name:
+                    row = _replace(row, property_name=str(key), configuration="")
+                rows.append(row)
+            elif isinstance(value, dict):
+                rows += [
+                    IndexRow(kind, str(name), str(key), _verdict_text(verdict))
+                    for name, verdict in value.items()
+                    if isinstance(verdict, str | bool)
+                ]
+                rows += [
+                    _row(kind, item, configuration=str(key))
+                    for item in value.values()
+                    if isinstance(item, dict)
+                ]
+            elif isinstance(value, list):
+                rows += [
+                    _row(kind, item, configuration=str(key))
+                    for item in value
+                    if isinstance(item, dict)
+                ]
+            elif isinstance(value, str | bool):
+                rows.append(IndexRow(kind, str(key), "", _verdict_text(value)))
+    elif isinstance(verdicts, list):
+        rows += [_row(kind, item) for item in verdicts if item is not None]
+    return rows
+
+
+def proof_rows(proofs: Iterable[Any]) -> list[IndexRow]:
+    """Rows for the all-sizes proofs (``run.proofs``), whatever their record type."""
+    return [_row("proof", proof) for proof in proofs if proof is not None]
+
+
+def _replace(row: IndexRow, **changes: str) -> IndexRow:
+    from dataclasses import replace
+
+    return replace(row, **changes)
+
+
+_HEADERS = ["kind", "property", "configuration", "verdict", "detail", "report"]
+
+
+def render_index_md(rows: list[IndexRow], *, title: str, summary: str) -> str:
+    """The index as Markdown, links relative to the index."""
+    table = markdown_table(
+        _HEADERS,
+        [
+            [
+                row.kind,
+                row.property_name,
+                row.configuration,
+                row.verdict,
+                row.detail,
+                f"[report]({row.link})" if row.link else "",
+            ]
+            for row in rows
+        ],
+    )
+    return f"# {title}\n\n{summary}\n\n{table}\n"
+
+
+def render_index_html(rows: list[IndexRow], *, title: str, summary: str) -> str:
+    """The index as one self-contained HTML page."""
+    body = []
+    for row in rows:
+        link = f'<a href="{escape(row.link)}">report</a>' if row.link else ""
+        body.append(
+            "<tr>"
+            f"<td>{escape(row.kind)}</td><td>{escape(row.property_name)}</td>"
+            f"<td>{escape(row.configuration)}</td>"
+            f'<td><span class="verdict {verdict_class(row.verdict)}">'
+            f"{escape(row.verdict)}</span></td>"
+            f"<td>{escape(row.detail)}</td><td>{link}</td></tr>"
+        )
+    head = "".join(f"<th>{escape(header)}</th>" for header in _HEADERS)
+    table = (
+        f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    )
+    return page(title, f"<h1>{escape(title)}</h1>\n<p>{escape(summary)}</p>\n{table}")

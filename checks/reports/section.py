@@ -1,0 +1,44 @@
+"""The ``reports`` part of ``python -m checks.verify``: with ``--out DIR``, write them.
+
+It runs after every other part, so it sees all walkthrough traces, every
+counterexample the explorer and the proofs left on the run, and the verdict table;
+without ``--out`` it does nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, MutableMapping
+from pathlib import Path
+from typing import Any
+
+from checks.reports.write import write_reports
+
+__all__ = ["register", "run_reports"]
+
+
+def run_reports(run: Any) -> None:
+    """Write the run's reports into ``--out DIR`` and say where the index is."""
+    directory = getattr(run.args, "out", None)
+    if not directory:
+        return
+    rows = write_reports(
+        directory,
+        traces=run.traces,
+        counterexamples=run.counterexamples,
+        verdicts=run.document.get("verdicts"),
+        proofs=run.proofs,
+    )
+    index = Path(directory) / "index.html"
+    run.document["reports"] = {
+        "directory": str(directory),
+        "index": str(index),
+        "reports": [row.link for row in rows if row.link],
+    }
+    if not run.args.json:
+        run.reporter.note(f"reports: {len(rows)} rows, open {index}")
+
+
+def register(sections: MutableMapping[str, Callable[[Any], None]]) -> None:
+    """Add the ``reports`` part; it must stay the last part, so it goes to the end."""
+    sections.pop("reports", None)
+    sections["reports"] = run_reports

@@ -1,0 +1,185 @@
+"""Write every report of a run into one folder, atomically, with an index.
+
+``write_reports`` turns the run's walkthrough traces and counterexamples into one
+folder each (``report.md``, ``report.html``, ``graph.svg``, ``trace.json``,
+``trace.itf.json``, ``scenario.json``) under ``walkthroughs/`` and ``verdicts/``,
+adds ``index.html`` and ``index.md``, and moves the whole tree into place at once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from checks.counterexample import Counterexample
+from checks.reports.atomic import staged_directory
+from checks.reports.content import (
+    Subject,
+    subject_from_counterexample,
+    subject_from_trace,
+)
+from checks.reports.graph import graph_svg
+from checks.reports.html import render_html
+from checks.reports.index import (
+    IndexRow,
+    proof_rows,
+    render_index_html,
+    render_index_md,
+    verdict_rows,
+)
+from checks.reports.itf import trace_to_itf
+from checks.reports.markdown import render_markdown
+from model.errors import InvalidInput
+from model.simulator import Trace
+
+__all__ = ["write_reports", "write_report_folder", "trace_document"]
+
+
+def trace_document(subject: Subject) -> dict[str, Any]:
+    """``trace.json``: ``Trace.to_json()`` plus the property, verdict and loop.
+
+    >>> from model.simulator import simulate
+    >>> from model.walkthroughs import walkthrough
+    >>> subject = subject_from_trace(simulate(walkthrough("article-custom-once")))
+    >>> document = trace_document(subject)
+    >>> document["verdict"], len(document["invocations"])
+    ('finished', 2)
+    """
+    document = subject.trace.to_json()
+    document.update(
+        kind=subject.kind,
+        property=subject.property_name,
+        statement=subject.statement,
+        verdict=subject.verdict,
+        verdict_configuration=subject.configuration,
+        explanation=subject.explanation,
+        fairness=subject.fairness,
+        loop_start=subject.loop_start,
+        loop_start_step=None if subject.loop_start is None else subject.loop_start + 1,
+    )
+    return document
+
+
+def write_report_folder(folder: Path, subject: Subject) -> None:
+    """Write the files of one report into ``folder`` (which must exist)."""
+    files = {
+        "report.md": render_markdown(subject),
+        "report.html": render_html(subject),
+        "graph.svg": '<?xml version="1.0" encoding="UTF-8"?>\n'
+        + graph_svg(subject)
+        + "\n",
+        "trace.json": json.dumps(trace_document(subject), indent=2) + "\n",
+        "trace.itf.json": json.dumps(trace_to_itf(subject), indent=2) + "\n",
+    }
+    try:
+        from model.scenario_file import scenario_to_dict
+
+        scenario = scenario_to_dict(subject.scenario, subject.trace.step_limit)
+        files["scenario.json"] = json.dumps(scenario, indent=2) + "\n"
+    except InvalidInput:
+        # Shards not numbered 1..N cannot be written as a scenario file; the
+        # report still stands on its own.
+        pass
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    candidate, number = name, 2
+    while candidate in taken:
+        candidate, number = f"{name}-{number}", number + 1
+    taken.add(candidate)
+    return candidate
+
+
+def write_reports(
+    directory: str | Path,
+    *,
+    traces: Sequence[Trace] = (),
+    counterexamples: Sequence[Counterexample] = (),
+    verdicts: Any = None,
+    proofs: Iterable[Any] = (),
+    option: str = "--out",
+) -> list[IndexRow]:
+    """Write all reports and the index into ``directory``; return the index rows.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from model.simulator import simulate
+    >>> from model.walkthroughs import walkthrough
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "reports"
+    >>> rows = write_reports(out, traces=[simulate(walkthrough("article-custom-once"))])
+    >>> rows[0].link, (out / rows[0].link).exists()
+    ('walkthroughs/article-custom-once/report.html', True)
+    """
+    rows: list[IndexRow] = verdict_rows(verdicts) if verdicts is not None else []
+    rows += proof_rows(proofs)
+    with staged_directory(directory, option=option) as staging:
+        taken: set[str] = set()
+        for counterexample in counterexamples:
+            subject = subject_from_counterexample(counterexample)
+            link = _write(staging, "verdicts", subject, taken)
+            rows = _attach(rows, subject, link)
+        for trace in traces:
+            subject = subject_from_trace(trace)
+            link = _write(staging, "walkthroughs", subject, taken)
+            rows.append(
+                IndexRow(
+                    "walkthrough",
+                    subject.name,
+                    subject.configuration,
+                    subject.verdict,
+                    subject.explanation,
+                    link,
+                )
+            )
+        title = "shardcheck reports"
+        failing = sum(1 for row in rows if row.verdict in ("fails", "vacuous"))
+        summary = (
+            f"{len(rows)} rows: {len(counterexamples)} failing or vacuous verdicts "
+            f"with a report, {len(list(traces))} walkthroughs"
+            + (f", {failing} verdicts fail or are vacuous" if failing else "")
+            + "."
+        )
+        (staging / "index.md").write_text(
+            render_index_md(rows, title=title, summary=summary), encoding="utf-8"
+        )
+        (staging / "index.html").write_text(
+            render_index_html(rows, title=title, summary=summary), encoding="utf-8"
+        )
+    return rows
+
+
+def _write(staging: Path, group: str, subject: Subject, taken: set[str]) -> str:
+    slug = _unique(f"{group}/{subject.slug}", taken)
+    folder = staging / slug
+    folder.mkdir(parents=True)
+    write_report_folder(folder, subject)
+    return f"{slug}/report.html"
+
+
+def _attach(rows: list[IndexRow], subject: Subject, link: str) -> list[IndexRow]:
+    """Link the verdict's row to its report, or add a row if the table lacks it."""
+    for index, row in enumerate(rows):
+        if (
+            not row.link
+            and row.property_name == subject.property_name
+            and row.configuration == subject.configuration
+        ):
+            rows[index] = replace(row, link=link)
+            return rows
+    rows.append(
+        IndexRow(
+            "verdict",
+            subject.property_name,
+            subject.configuration,
+            subject.verdict,
+            subject.explanation,
+            link,
+        )
+    )
+    return rows
