@@ -186,6 +186,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     selected = args.only or list(SECTIONS)
     if args.scenario:
         selected = ["walkthroughs"]
+    if args.out and "reports" in SECTIONS and "reports" not in selected:
+        # --out asks for the reports whatever parts were chosen (or --scenario).
+        selected = [*selected, "reports"]
     try:
         for name in SECTIONS:
             if name in selected:
