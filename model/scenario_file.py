@@ -288,6 +288,15 @@ def scenario_to_dict(
         fields["DestinationConfig"] = {
             "OnFailure": {"Destination": mapping.on_failure_destination}
         }
+    # Settings the model reads only to note an assumption must survive the trip too.
+    if mapping.tumbling_window_in_seconds:
+        fields["TumblingWindowInSeconds"] = mapping.tumbling_window_in_seconds
+    if mapping.maximum_batching_window_in_seconds:
+        fields["MaximumBatchingWindowInSeconds"] = (
+            mapping.maximum_batching_window_in_seconds
+        )
+    if mapping.has_filter_criteria:
+        fields["FilterCriteria"] = {"Filters": [{"Pattern": "{}"}]}
     handler = scenario.handler
     data: dict[str, Any] = {
         "name": scenario.name,
@@ -314,6 +323,22 @@ def scenario_to_dict(
     keys = sorted({record.partition_key for record in shard.records})
     if keys != ["key-1"]:
         data["partition_keys"] = [record.partition_key for record in shard.records]
+    records = shard.records
+    spacing = records[1].arrival - records[0].arrival if len(records) > 1 else 0.0
+    rebuilt = Shard.numbered(
+        len(shard),
+        shard.source,
+        seconds_apart=spacing,
+        partition_keys=tuple(record.partition_key for record in records),
+    )
+    if rebuilt != shard:
+        raise InvalidScenario(
+            "only shards of evenly spaced records made by Shard.numbered can be "
+            "written as a scenario file",
+            field="records",
+        )
+    if spacing:
+        data["seconds_apart"] = spacing
     if step_limit is not None:
         data["step_limit"] = step_limit
     return data
