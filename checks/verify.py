@@ -55,6 +55,21 @@ class Run:
         self.failed.append(reason)
 
 
+def _step_limit(text: str) -> int:
+    """``--step-limit``: a whole number in range, so a run stays in bounded memory."""
+    from model.scenario_file import MAX_STEP_LIMIT
+
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= MAX_STEP_LIMIT:
+        raise argparse.ArgumentTypeError(
+            f"must be a whole number 1..{MAX_STEP_LIMIT}, got {text!r}"
+        )
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="python -m checks.verify",
@@ -72,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--step-limit",
-        type=int,
+        type=_step_limit,
         default=None,
         metavar="N",
         help=f"steps before a run is reported blocked (default {DEFAULT_STEP_LIMIT})",
@@ -102,9 +117,11 @@ def _scenarios(run: Run) -> tuple[str, list[tuple[Scenario, int]]]:
     """The scenarios to simulate and the JSON key they go under."""
     limit = run.args.step_limit or DEFAULT_STEP_LIMIT
     if run.args.scenario:
-        from model.scenario_file import load_scenario
+        from model.scenario_file import check_run_size, load_scenario
 
         scenario, file_limit = load_scenario(run.args.scenario)
+        if run.args.step_limit:
+            check_run_size(len(scenario.shard), limit, field="--step-limit")
         return "scenarios", [(scenario, run.args.step_limit or file_limit)]
     scenarios = walkthroughs()
     if run.args.config:

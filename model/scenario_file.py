@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from model.config import Settings, Timing, Undocumented
+from model.config import MappingConfig, Settings, Timing, Undocumented
 from model.errors import InvalidConfiguration, InvalidInput, InvalidScenario
 from model.handler import (
     POISON,
@@ -24,7 +24,12 @@ from model.handler import (
 from model.records import Shard
 from model.simulator import DEFAULT_STEP_LIMIT, Scenario
 
-__all__ = ["load_scenario", "scenario_from_dict", "read_json_file"]
+__all__ = [
+    "load_scenario",
+    "scenario_from_dict",
+    "read_json_file",
+    "check_run_size",
+]
 
 _KNOWN_FIELDS = {
     "name",
@@ -41,6 +46,14 @@ _KNOWN_FIELDS = {
     "seconds_apart",
     "partition_keys",
 }
+
+#: The most records a scenario file may have: one batch of the largest BatchSize.
+MAX_RECORDS = 10_000
+#: The most steps a scenario may ask for.
+MAX_STEP_LIMIT = 1_000_000
+#: Every step keeps a state of a few tuples as long as the shard, so the product
+#: of records and steps bounds the memory of a trace (about 32 bytes each).
+MAX_RECORD_STEPS = 10_000_000
 
 _STYLES = ", ".join(style.value for style in ResponseStyle if style.value != "raw")
 
@@ -103,7 +116,7 @@ def scenario_from_dict(data: Any) -> tuple[Scenario, int]:
             f'must be "kinesis" or "dynamodb", got {source!r}', field="source"
         )
 
-    count = _whole_number(data["records"], "records", minimum=1)
+    count = _whole_number(data["records"], "records", 1, MAX_RECORDS)
     seconds_apart = data.get("seconds_apart", 0)
     if isinstance(seconds_apart, bool) or not isinstance(seconds_apart, int | float):
         raise InvalidScenario("must be a number of seconds", field="seconds_apart")
@@ -124,7 +137,9 @@ def scenario_from_dict(data: Any) -> tuple[Scenario, int]:
     if not isinstance(mapping_data, dict):
         raise InvalidScenario("must be an object of mapping fields", field="mapping")
     try:
-        mapping = mapping_from_dict(mapping_data).with_changes(source=source)
+        # An empty mapping means the API defaults (mapping_from_dict wants a field).
+        read = mapping_from_dict(mapping_data) if mapping_data else MappingConfig()
+        mapping = read.with_changes(source=source)
     except InvalidConfiguration as error:
         field = f"mapping.{error.field}" if error.field else "mapping"
         raise InvalidConfiguration(error.message, field=field) from None
@@ -141,7 +156,10 @@ def scenario_from_dict(data: Any) -> tuple[Scenario, int]:
         ),
     )
     handler = _handler(data["handler"], pattern)
-    limit = _whole_number(data.get("step_limit", DEFAULT_STEP_LIMIT), "step_limit", 1)
+    limit = _whole_number(
+        data.get("step_limit", DEFAULT_STEP_LIMIT), "step_limit", 1, MAX_STEP_LIMIT
+    )
+    check_run_size(count, limit, field="step_limit")
     scenario = Scenario(
         name=name,
         settings=settings,
@@ -152,12 +170,44 @@ def scenario_from_dict(data: Any) -> tuple[Scenario, int]:
     return scenario, limit
 
 
-def _whole_number(value: Any, field: str, minimum: int) -> int:
+def _whole_number(
+    value: Any, field: str, minimum: int, maximum: int | None = None
+) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise InvalidScenario(
-            f"must be a whole number >= {minimum}, got {value!r}", field=field
+            f"must be a whole number >= {minimum}, got {_short(value)}", field=field
+        )
+    if maximum is not None and value > maximum:
+        raise InvalidScenario(
+            f"must be at most {maximum:,}, got {value:,}", field=field
         )
     return value
+
+
+def check_run_size(records: int, step_limit: int, *, field: str) -> None:
+    """Refuse a run whose trace would not fit in memory, naming the fix.
+
+    A trace keeps about 32 bytes per record and step.
+
+    >>> check_run_size(10, 1000, field="step_limit")
+    >>> check_run_size(10_000, 10_000, field="step_limit")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    model.errors.InvalidScenario: step_limit: 10,000 records times 10,000 steps ...
+    """
+    if records * step_limit > MAX_RECORD_STEPS:
+        megabytes = records * step_limit * 32 // 1_000_000
+        raise InvalidScenario(
+            f"{records:,} records times {step_limit:,} steps is more than "
+            f"{MAX_RECORD_STEPS:,} (a trace of about {megabytes:,} MB); "
+            "lower step_limit or records",
+            field=field,
+        )
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _kind(value: Any, field: str) -> FailureKind:
