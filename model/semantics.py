@@ -406,7 +406,8 @@ class Rules:
                 f"{self._span(batch.start, batch.end)} discarded"
                 f"{self._destination_clause()}"
             )
-            return Transition(before, after, record, (discard,), (rule, "R3"), why)
+            rules = (rule, "R3") if rule != "R3" else ("R3",)
+            return Transition(before, after, record, (discard,), rules, why)
 
         pending = (PendingBatch(batch.start, batch.end, attempts), *rest)
         after = self._settle(state, fates=state.fates, pending=pending)

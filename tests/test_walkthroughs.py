@@ -59,6 +59,8 @@ def test_whole_batch_retry() -> None:
         (_seq(1, 10), FE, "11"),
     ]
     assert document["discarded"] == [_seq(1, 10)]
+    # Each rule is named once: R3 retried the batch and R3 discarded it.
+    assert [step["rules"] for step in document["invocations"]] == [["R3"]] * 3
     (record,) = document["destination_records"]
     assert record["requestContext"]["condition"] == "RetryAttemptsExhausted"
     assert record["requestContext"]["approximateInvokeCount"] == 3
