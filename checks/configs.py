@@ -7,6 +7,7 @@ cannot say whether a mapping reads Kinesis or DynamoDB, both are checked.
 from __future__ import annotations
 
 from model.config import MappingConfig
+from model.errors import InvalidConfiguration
 from model.loading import load_mappings
 
 __all__ = ["load_mappings_for_cli"]
@@ -20,6 +21,9 @@ def load_mappings_for_cli(path: str) -> list[tuple[str, MappingConfig]]:
             labelled.append((loaded.name, loaded.config))
             continue
         for source in ("kinesis", "dynamodb"):
-            config = loaded.config.with_changes(source=source)
+            try:
+                config = loaded.config.with_changes(source=source)
+            except InvalidConfiguration:
+                continue  # a setting only the other source accepts (AT_TIMESTAMP)
             labelled.append((f"{loaded.name}[{source}]", config))
     return labelled
