@@ -1,0 +1,274 @@
+"""The properties the explorer checks, each a named object with an English statement.
+
+A property looks at every transition while the graph is built (``on_edge`` says
+whether the step breaks it and whether it reaches the property's situation, its
+*reachability twin*); ``progress`` and ``bounded_deliveries`` also read the graph's
+shape.  The names are shared with the proofs and the reports: do not rename them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from model.responses import Outcome
+from model.semantics import Transition
+
+__all__ = [
+    "Property",
+    "PROPERTIES",
+    "PROPERTY_NAMES",
+    "EDGE_PROPERTIES",
+    "property_named",
+    "observe",
+]
+
+_SAFETY_FAIRNESS = "none: a safety property, checked on every reachable step"
+
+
+@dataclass(frozen=True)
+class Property:
+    """A property: its name, statement, assumed fairness and reachability twin.
+
+    ``twin`` says, in English, the situation whose reachability shows the property
+    is not vacuous; a property that holds while its twin is unreachable is
+    reported as ``vacuous``.
+    """
+
+    name: str
+    statement: str
+    twin: str
+    fairness: str = _SAFETY_FAIRNESS
+
+    def on_edge(
+        self, transition: Transition, keys: tuple[str, ...]
+    ) -> tuple[bool, bool]:
+        """(violated, twin reached) for one step; graph-level properties: False.
+
+        It reads only what the explorer's key keeps (checkpoint, fates, waiting
+        batches, whether a record succeeded) and the step itself, so every state
+        merged into one node gives the same answer.
+        """
+        return False, False
+
+
+class _NoSilentLoss(Property):
+    def on_edge(
+        self, transition: Transition, keys: tuple[str, ...]
+    ) -> tuple[bool, bool]:
+        before, after = transition.before, transition.after
+        lost = any(
+            fate.is_lost and not old.is_done
+            for old, fate in zip(before.fates, after.fates, strict=True)
+        )
+        return lost, _has_failure(transition)
+
+
+class _CheckpointSafety(Property):
+    def on_edge(
+        self, transition: Transition, keys: tuple[str, ...]
+    ) -> tuple[bool, bool]:
+        before, after = transition.before, transition.after
+        back = after.checkpoint < before.checkpoint
+        passed = any(not after.fates[p].is_done for p in range(after.checkpoint))
+        return back or passed, after.checkpoint > before.checkpoint
+
+
+class _MinimumCheckpoint(Property):
+    def on_edge(
+        self, transition: Transition, keys: tuple[str, ...]
+    ) -> tuple[bool, bool]:
+        invocation = transition.invocation
+        if invocation is None or invocation.outcome is not Outcome.PARTIAL_FAILURE:
+            return False, False
+        reported = invocation.reading.reported
+        if len(reported) < 2:
+            return False, False
+        after = transition.after
+        cut = invocation.batch.start + min(reported)
+        below_done = all(
+            after.fates[p].is_done for p in range(invocation.batch.start, cut)
+        )
+        at_lowest = bool(transition.discards) or (
+            not after.fates[cut].is_done and after.checkpoint <= cut
+        )
+        return not (below_done and at_lowest), True
+
+
+class _NoRedelivery(Property):
+    def on_edge(
+        self, transition: Transition, keys: tuple[str, ...]
+    ) -> tuple[bool, bool]:
+        invocation = transition.invocation
+        if invocation is None:
+            return False, False
+        before = transition.before
+        batch = invocation.batch
+        redelivered = any(
+            before.succeeded[p] and not before.fates[p].is_done
+            for p in range(batch.start, batch.end)
+        )
+        return redelivered, bool(before.pending)
+
+
+class _Order(Property):
+    def on_edge(
+        self, transition: Transition, keys: tuple[str, ...]
+    ) -> tuple[bool, bool]:
+        invocation = transition.invocation
+        if invocation is None:
+            return False, False
+        fates = transition.before.fates
+        start = invocation.batch.start
+        results = invocation.run.results
+        # keys with an earlier record that is neither done nor processed
+        # successfully earlier in this invocation
+        waiting = {keys[p] for p in range(start) if not fates[p].is_done}
+        violated = False
+        for offset, ok in enumerate(results):
+            position = start + offset
+            if ok and keys[position] in waiting:
+                violated = True
+            if not ok and not fates[position].is_done:
+                waiting.add(keys[position])
+        mixed = (True in results) and (False in results)
+        return violated, mixed
+
+
+class _BisectIsolates(Property):
+    def on_edge(
+        self, transition: Transition, keys: tuple[str, ...]
+    ) -> tuple[bool, bool]:
+        exhausted = [
+            discard
+            for discard in transition.discards
+            if discard.condition == "RetryAttemptsExhausted"
+        ]
+        if not exhausted:
+            return False, False
+        invocation = transition.invocation
+        results = invocation.run.results if invocation is not None else ()
+        start = invocation.batch.start if invocation is not None else 0
+        for discard in exhausted:
+            if discard.end - discard.start != 1:
+                return True, True
+            offset = discard.start - start
+            if not (0 <= offset < len(results) and not results[offset]):
+                return True, True
+        return False, True
+
+
+def _has_failure(transition: Transition) -> bool:
+    invocation = transition.invocation
+    return invocation is not None and not all(invocation.run.results)
+
+
+PROPERTIES: tuple[Property, ...] = (
+    _NoSilentLoss(
+        "no_silent_loss",
+        "Every record behind the checkpoint was processed successfully or described "
+        "in an on-failure destination record; any other way a record is lost is "
+        "reported with its cause (expired by retention, failures returned while "
+        "ReportBatchItemFailures is off, a response that reads as success, a "
+        "discard with no destination, a failure below the lowest reported record).",
+        "a record fails",
+    ),
+    _CheckpointSafety(
+        "checkpoint_safety",
+        "The checkpoint never moves back, and never passes a record that is not done.",
+        "the checkpoint moves forward",
+    ),
+    _MinimumCheckpoint(
+        "minimum_checkpoint",
+        "After a partial failure naming several records, the checkpoint is the "
+        "lowest of them: every record before it is done and it is delivered again "
+        "(R6).",
+        "a partial failure names two or more records",
+    ),
+    Property(
+        "progress",
+        "Every run reaches the end of the shard through the mapping's own limits: "
+        "no run repeats forever (a blocked shard) and none ends only because "
+        "retention trimmed a record.",
+        "a record fails",
+        "the mapping keeps polling while a batch waits (weak fairness); failures "
+        "come only from the failure pattern, so a 'fails first k' record succeeds "
+        "after k failures",
+    ),
+    Property(
+        "bounded_deliveries",
+        "Every record is delivered a bounded number of times; the exact maximum is "
+        "reported and equals the formula of docs/explorer.md where one is given.",
+        "a record is delivered as often as the maximum (always reachable)",
+    ),
+    _NoRedelivery(
+        "no_redelivery_of_successes",
+        "No record that the handler already processed successfully is delivered "
+        "again before it is done (the article's claim for custom checkpoints with "
+        "a handler that stops at its first failure).",
+        "a batch is delivered again (a retry, a bisect half or a remainder)",
+    ),
+    _Order(
+        "order",
+        "No record is processed successfully before every earlier record with the "
+        "same partition key is done (or processed successfully earlier in the same "
+        "invocation).",
+        "an invocation in which some records fail and others succeed",
+    ),
+    _BisectIsolates(
+        "bisect_isolates_poison",
+        "When retries run out, the discarded batch is the failing record alone: no "
+        "record is discarded with it (the claim for bisect with a handler that "
+        "throws; R8 breaks it when partial responses are on too).",
+        "a batch is discarded because its retries ran out",
+    ),
+)
+
+PROPERTY_NAMES = tuple(prop.name for prop in PROPERTIES)
+
+#: The properties checked on every step while the graph is built.
+EDGE_PROPERTIES = tuple(
+    prop for prop in PROPERTIES if prop.name not in ("progress", "bounded_deliveries")
+)
+
+
+def property_named(name: str) -> Property:
+    """The property called ``name``.
+
+    >>> property_named("order").twin
+    'an invocation in which some records fail and others succeed'
+    """
+    for prop in PROPERTIES:
+        if prop.name == name:
+            return prop
+    raise KeyError(f"no property {name!r}; known: {', '.join(PROPERTY_NAMES)}")
+
+
+def observe(
+    keys: tuple[str, ...],
+) -> Callable[[Transition], tuple[frozenset[str], frozenset[str]]]:
+    """An observer for the explorer: the properties one step breaks and reaches.
+
+    The sets are interned, since most steps share one of a few.
+    """
+    interned: dict[frozenset[str], frozenset[str]] = {}
+
+    def intern(names: frozenset[str]) -> frozenset[str]:
+        return interned.setdefault(names, names)
+
+    def observer(transition: Transition) -> tuple[frozenset[str], frozenset[str]]:
+        violated = []
+        triggered = ["progress"] if _has_failure(transition) else []
+        for prop in EDGE_PROPERTIES:
+            breaks, reaches = prop.on_edge(transition, keys)
+            if breaks:
+                violated.append(prop.name)
+            if reaches:
+                triggered.append(prop.name)
+        if transition.discards and any(
+            discard.condition == "RetentionExpired" for discard in transition.discards
+        ):
+            violated.append("progress")
+        return intern(frozenset(violated)), intern(frozenset(triggered))
+
+    return observer
