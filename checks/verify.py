@@ -33,7 +33,9 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line and exit status 2."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_BAD_INPUT, f"{self.prog}: {message}; see --help\n")
+        # A control character in an argument would break the one line: escape it.
+        shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: {shown}; see --help\n")
 
 
 @dataclass
