@@ -144,6 +144,31 @@ def test_a_thrown_error_is_a_function_error(source: str, report: bool) -> None:
     assert step.after.pending == (PendingBatch(0, 5, 1),)
 
 
+# -- two rows semantics.md does not list: the model's choices (docs/model.md, R2) ----
+
+
+@pytest.mark.parametrize("source", SOURCES)
+@pytest.mark.parametrize(
+    "payload",
+    [{"batchItemFailures": "3"}, {"batchItemFailures": {"itemIdentifier": "3"}}],
+    ids=["string list", "object list"],
+)
+def test_a_failure_list_that_is_not_a_list_is_malformed(
+    source: str, payload: Any
+) -> None:
+    step, after = _invoke(payload, source, report=True)
+    assert _outcome(step) is FAILED
+    assert after == "1"
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_a_numeric_identifier_names_no_record(source: str) -> None:
+    # 3 (a number) is not the sequence number "3" (a string).
+    step, after = _invoke(_failures(3), source, report=True)
+    assert _outcome(step) is FAILED
+    assert after == "1"
+
+
 # -- what becomes of failed records the response does not act on --------------------
 
 
