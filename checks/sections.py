@@ -17,6 +17,7 @@ __all__ = ["register", "PART_MODULES"]
 PART_MODULES = (
     "checks.proofs.section",
     "checks.explore.section",
+    "checks.oracle.config_section",
     "checks.reports.section",
 )
 

@@ -1,9 +1,10 @@
 """Load event source mapping settings from the files users already have.
 
-Two shapes are read: the JSON that ``aws lambda get-event-source-mapping`` prints, and
-an ``AWS::Lambda::EventSourceMapping`` resource of a CloudFormation template (its
-``Properties``, the whole resource, or a whole template).  Every refusal is one line
-naming the file, the field and the values Lambda accepts.
+Read: the JSON that ``aws lambda get-event-source-mapping`` prints, and CloudFormation
+and SAM templates in JSON or YAML (``AWS::Lambda::EventSourceMapping`` resources, their
+``Properties``, and the Kinesis and DynamoDB events of ``AWS::Serverless::Function``),
+with intrinsic functions (``!Ref``, ``!GetAtt``, ``!Sub``...) left symbolic.  Every
+refusal is one line naming the file, the field and the values Lambda accepts.
 """
 
 from __future__ import annotations
@@ -65,6 +66,13 @@ _SOURCE_TYPES = {
     "AWS::DynamoDB::Table": "dynamodb",
     "AWS::DynamoDB::GlobalTable": "dynamodb",
 }
+
+_YAML_SUFFIXES = (".yaml", ".yml", ".template")
+
+_SAM_FUNCTION = "AWS::Serverless::Function"
+
+#: SAM event types that are stream event source mappings, and their source kind.
+_SAM_EVENT_SOURCES = {"Kinesis": "kinesis", "DynamoDB": "dynamodb"}
 
 _ARN = re.compile(r"^arn:[^:]+:(?P<service>[a-z0-9-]+):")
 _DYNAMODB_STREAM = re.compile(r":table/[^/]+/stream/.+")
@@ -153,14 +161,28 @@ def load_mappings(path: str | os.PathLike[str]) -> list[LoadedMapping]:
     except OSError as error:
         reason = error.strerror or str(error)
         raise InvalidConfiguration(f"cannot be read: {reason}", source=name) from None
+    return mappings_from_dict(_parse(text, name), name)
+
+
+def _parse(text: str, name: str) -> Any:
+    """JSON, or YAML for ``.yaml``/``.yml``/``.template`` files and non-JSON text."""
+    suffix = Path(name).suffix.lower()
+    if suffix not in _YAML_SUFFIXES:
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as error:
+            if suffix == ".json" or text.lstrip().startswith(("{", "[")):
+                raise InvalidConfiguration(
+                    f"not valid JSON (line {error.lineno} column {error.colno}): "
+                    f"{error.msg}",
+                    source=name,
+                ) from None
+    from model.cfn_yaml import YamlError, load_yaml
+
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise InvalidConfiguration(
-            f"not valid JSON (line {error.lineno} column {error.colno}): {error.msg}",
-            source=name,
-        ) from None
-    return mappings_from_dict(data, name)
+        return load_yaml(text)
+    except YamlError as error:
+        raise InvalidConfiguration(str(error), source=name) from None
 
 
 def mapping_from_dict(data: Any, source: str = "<dict>") -> MappingConfig:
@@ -223,7 +245,9 @@ def _read_document(data: Any, source: str) -> list[LoadedMapping]:
         return _read_list(data["EventSourceMappings"], stem)
     if "Type" in data:
         properties = _resource_properties(data, "")
-        return [_read_mapping(properties, prefix="", name=stem, resources={})]
+        return [
+            _read_mapping(properties, prefix="", name=stem, resources={}, lenient=True)
+        ]
     name = data["UUID"] if isinstance(data.get("UUID"), str) else stem
     return [_read_mapping(data, prefix="", name=name, resources={})]
 
@@ -235,21 +259,67 @@ def _read_template(data: dict[str, Any]) -> list[LoadedMapping]:
             f"must be an object of resources, got {_kind(resources)}",
             field="Resources",
         )
-    mappings = [
-        _read_mapping(
-            _resource_properties(resource, f"Resources.{logical_id}."),
-            prefix=f"Resources.{logical_id}.Properties.",
-            name=logical_id,
-            resources=resources,
-        )
-        for logical_id, resource in resources.items()
-        if isinstance(resource, dict) and resource.get("Type") == _RESOURCE_TYPE
-    ]
+    mappings: list[LoadedMapping] = []
+    for logical_id, resource in resources.items():
+        if not isinstance(resource, dict):
+            continue
+        if resource.get("Type") == _RESOURCE_TYPE:
+            mappings.append(
+                _read_mapping(
+                    _resource_properties(resource, f"Resources.{logical_id}."),
+                    prefix=f"Resources.{logical_id}.Properties.",
+                    name=logical_id,
+                    resources=resources,
+                    lenient=True,
+                )
+            )
+        elif resource.get("Type") == _SAM_FUNCTION:
+            mappings += _read_sam_function(logical_id, resource, resources)
     if not mappings:
         raise InvalidConfiguration(
-            f"the template has no resource of Type {_RESOURCE_TYPE}",
+            f"the template has no resource of Type {_RESOURCE_TYPE} and no "
+            f"{_SAM_FUNCTION} with an event of Type Kinesis or DynamoDB",
             field="Resources",
         )
+    return mappings
+
+
+def _read_sam_function(
+    logical_id: str, resource: dict[str, Any], resources: dict[str, Any]
+) -> list[LoadedMapping]:
+    """The Kinesis and DynamoDB events of a SAM function, each a mapping."""
+    properties = resource.get("Properties")
+    events = properties.get("Events") if isinstance(properties, dict) else None
+    if not isinstance(events, dict):
+        return []
+    mappings = []
+    for event_name, event in events.items():
+        if not isinstance(event, dict):
+            continue
+        kind = _SAM_EVENT_SOURCES.get(str(event.get("Type")))
+        if kind is None:
+            continue
+        prefix = f"Resources.{logical_id}.Properties.Events.{event_name}.Properties."
+        settings = event.get("Properties")
+        if not isinstance(settings, dict):
+            raise InvalidConfiguration(
+                "must be an object of the event's settings (Stream, BatchSize, ...), "
+                f"got {_kind(settings)}",
+                field=prefix.rstrip("."),
+            )
+        # SAM names the stream ARN "Stream"; the event's Type already says its kind.
+        renamed = {
+            ("EventSourceArn" if k == "Stream" else k): v for k, v in settings.items()
+        }
+        loaded = _read_mapping(
+            renamed,
+            prefix=prefix,
+            name=f"{logical_id}.{event_name}",
+            resources=resources,
+            lenient=True,
+            known_source=kind,
+        )
+        mappings.append(loaded)
     return mappings
 
 
@@ -290,8 +360,20 @@ def _resource_properties(resource: dict[str, Any], prefix: str) -> dict[str, Any
 
 
 def _read_mapping(
-    data: dict[str, Any], *, prefix: str, name: str, resources: dict[str, Any]
+    data: dict[str, Any],
+    *,
+    prefix: str,
+    name: str,
+    resources: dict[str, Any],
+    lenient: bool = False,
+    known_source: str | None = None,
 ) -> LoadedMapping:
+    """One mapping's settings.
+
+    ``lenient`` accepts what CloudFormation accepts in templates: numbers and
+    booleans written as strings ("10", "true").  ``known_source`` is the source
+    kind a SAM event's Type gives.
+    """
     if not _MAPPING_KEYS.intersection(data):
         raise InvalidConfiguration(
             "does not look like an event source mapping: expected fields such as "
@@ -317,12 +399,12 @@ def _read_mapping(
     for key, (attribute, allowed) in _INTEGERS.items():
         value = value_of(key)
         if value is not None:
-            settings[attribute] = _integer(value, prefix + key, allowed)
+            settings[attribute] = _integer(value, prefix + key, allowed, lenient)
 
     bisect = value_of("BisectBatchOnFunctionError")
     if bisect is not None:
         settings["bisect_batch_on_function_error"] = _boolean(
-            bisect, prefix + "BisectBatchOnFunctionError"
+            bisect, prefix + "BisectBatchOnFunctionError", lenient
         )
 
     types = value_of("FunctionResponseTypes")
@@ -350,7 +432,20 @@ def _read_mapping(
     if destination is not None:
         settings["on_failure_destination"] = destination
 
-    source, source_known = _source(data.get("EventSourceArn"), prefix, resources, notes)
+    if known_source is not None:
+        # SAM: the event's Type names the kind; an ARN that says otherwise is wrong.
+        arn = data.get("EventSourceArn")
+        if isinstance(arn, str) and _classify_arn(arn) not in (None, known_source):
+            raise InvalidConfiguration(
+                f"names a {_classify_arn(arn)} stream but the event's Type is "
+                f"{'Kinesis' if known_source == 'kinesis' else 'DynamoDB'}",
+                field=prefix + "Stream",
+            )
+        source, source_known = known_source, True
+    else:
+        source, source_known = _source(
+            data.get("EventSourceArn"), prefix, resources, notes
+        )
     settings["source"] = source
 
     try:
@@ -363,10 +458,12 @@ def _read_mapping(
     )
 
 
-def _integer(value: Any, field: str, allowed: str) -> int:
+def _integer(value: Any, field: str, allowed: str, lenient: bool = False) -> int:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
+        if lenient:
+            return int(value)
         raise InvalidConfiguration(
             f"must be an integer {allowed}, got the string {json.dumps(value)}; "
             f"write {int(value)} without quotes",
@@ -382,11 +479,13 @@ def _integer(value: Any, field: str, allowed: str) -> int:
     )
 
 
-def _boolean(value: Any, field: str) -> bool:
+def _boolean(value: Any, field: str, lenient: bool = False) -> bool:
     if isinstance(value, bool):
         return value
     if isinstance(value, str) and value.strip().lower() in ("true", "false"):
         word = value.strip().lower()
+        if lenient:
+            return word == "true"
         raise InvalidConfiguration(
             f"must be true or false, got the string {json.dumps(value)}; "
             f"write {word} without quotes",
