@@ -22,7 +22,7 @@ from model.config import (
     Undocumented,
 )
 from model.handler import POISON, FailsFirst, FailurePattern, Handler, ResponseStyle
-from model.records import Record, Shard
+from model.records import Record, Shard, Source
 from model.semantics import Rules
 from model.simulator import Scenario, Trace, simulate
 from model.state import Fate
@@ -76,7 +76,7 @@ def failure_kinds(draw: st.DrawFn) -> Any:
 @st.composite
 def scenarios(draw: st.DrawFn) -> Scenario:
     count = draw(st.integers(1, 12))
-    source = draw(st.sampled_from(["kinesis", "dynamodb"]))
+    source: Source = draw(st.sampled_from(["kinesis", "dynamodb"]))
     mapping = MappingConfig(
         batch_size=draw(st.sampled_from([1, 2, 3, 4, 5, 7, 10, 100])),
         maximum_retry_attempts=draw(st.sampled_from([-1, 0, 1, 2, 3])),

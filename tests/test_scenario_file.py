@@ -25,7 +25,7 @@ from model.config import (
 )
 from model.errors import InvalidConfiguration, InvalidInput, InvalidScenario
 from model.handler import POISON, FailsFirst, FailurePattern, Handler, ResponseStyle
-from model.records import Shard
+from model.records import Shard, Source
 from model.scenario_file import load_scenario, scenario_from_dict, scenario_to_dict
 from model.simulator import Scenario, simulate
 
@@ -306,7 +306,7 @@ def test_partition_keys_cycle() -> None:
 
 # -- the round trip -------------------------------------------------------------------
 
-JSON_PAYLOADS = st.sampled_from(
+JSON_PAYLOADS: st.SearchStrategy[Any] = st.sampled_from(
     [
         None,
         "",
@@ -328,7 +328,7 @@ def _kinds(draw: st.DrawFn) -> Any:
 @st.composite
 def round_trip_scenarios(draw: st.DrawFn) -> Scenario:
     count = draw(st.integers(1, 20))
-    source = draw(st.sampled_from(["kinesis", "dynamodb"]))
+    source: Source = draw(st.sampled_from(["kinesis", "dynamodb"]))
     mapping = MappingConfig(
         batch_size=draw(st.integers(1, 10000)),
         maximum_retry_attempts=draw(st.sampled_from([-1, 0, 1, 5, 10000])),
