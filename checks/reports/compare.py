@@ -19,6 +19,7 @@ from typing import NoReturn
 
 from checks.reporting import Reporter, Verbosity, format_table
 from checks.reports.atomic import write_text_atomically
+from checks.reports.content import redeliveries
 from checks.reports.html import html_table, page
 from checks.reports.markdown import markdown_table
 from checks.reports.svg import add, new_svg, to_string
@@ -156,19 +157,15 @@ class ModeCost:
 
 
 def _cost(mode: Mode, trace: Trace) -> ModeCost:
-    redelivered = reprocessed = 0
+    redelivered, reprocessed = redeliveries(trace)
     batches = []
     for step in trace.invocations:
         invocation = step.invocation
         assert invocation is not None
         batch = invocation.batch
-        reached = len(invocation.run.results)
-        numbers = trace.scenario.shard.sequence_numbers(batch.start, batch.end)
-        batches.append(span(numbers))
-        for offset, position in enumerate(range(batch.start, batch.end)):
-            if step.before.succeeded[position] > 0:
-                redelivered += 1
-                reprocessed += offset < reached
+        batches.append(
+            span(trace.scenario.shard.sequence_numbers(batch.start, batch.end))
+        )
     final = trace.final
     discarded = sum(
         discard.end - discard.start

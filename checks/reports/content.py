@@ -30,6 +30,7 @@ __all__ = [
     "configuration_rows",
     "destination_rows",
     "record_rows",
+    "redeliveries",
     "steps_of",
     "subject_from_counterexample",
     "subject_from_trace",
@@ -183,10 +184,39 @@ def subject_from_counterexample(counterexample: Counterexample) -> Subject:
     )
 
 
+def redeliveries(trace: Trace) -> tuple[int, int]:
+    """Deliveries and processings of records already processed successfully.
+
+    These are the duplicates a handler must absorb (they are not rules, only
+    counts read from the states before each invocation).
+
+    >>> from model.simulator import simulate
+    >>> from model.walkthroughs import walkthrough
+    >>> redeliveries(simulate(walkthrough("article-whole-batch")))
+    (10, 10)
+    """
+    delivered = processed = 0
+    for step in trace.invocations:
+        invocation = step.invocation
+        assert invocation is not None
+        batch = invocation.batch
+        reached = len(invocation.run.results)
+        for offset, position in enumerate(range(batch.start, batch.end)):
+            if step.before.succeeded[position] > 0:
+                delivered += 1
+                processed += offset < reached
+    return delivered, processed
+
+
 def _walkthrough_explanation(trace: Trace, lost: list[int]) -> str:
     count = len(trace.invocations)
     final = trace.sequence_number(trace.final.checkpoint)
-    text = f"{count} invocation{'s' if count != 1 else ''}; final checkpoint {final}"
+    deliveries = sum(trace.final.deliveries)
+    again, _ = redeliveries(trace)
+    text = (
+        f"{count} invocation{'s' if count != 1 else ''}, {deliveries} record "
+        f"deliveries ({again} of records already processed); final checkpoint {final}"
+    )
     if lost:
         names = ", ".join(trace.sequence_number(position) for position in lost)
         text += f"; lost without a trace: {names}"
@@ -261,7 +291,7 @@ def _step(trace: Trace, index: int, transition: Transition, in_loop: bool) -> St
         iterator_position=transition.after.iterator,
         retries_left=retries_left,
         why=entry["why"],
-        rules=tuple(entry["rules"]),
+        rules=tuple(dict.fromkeys(entry["rules"])),
         boxes=tuple(_boxes(trace, transition)),
         discards=tuple(entry.get("discards", [])),
         in_loop=in_loop,
@@ -349,12 +379,16 @@ def state_summary(trace: Trace, state: State) -> list[str]:
         f"iterator {shard.sequence_number(state.iterator)}"
     ]
     if state.pending:
-        pending = ", ".join(
-            f"{batch_label(shard.sequence_numbers(b.start, b.end))} ({b.attempts})"
-            for b in state.pending[:3]
-        )
-        more = f" +{len(state.pending) - 3}" if len(state.pending) > 3 else ""
-        lines.append(f"pending {pending}{more}")
+        first, *rest = state.pending
+        label = batch_label(shard.sequence_numbers(first.start, first.end))
+        used = "retry" if first.attempts == 1 else "retries"
+        lines.append(f"pending [{label}], {first.attempts} {used} used")
+        if rest:
+            later = ", ".join(
+                f"[{batch_label(shard.sequence_numbers(b.start, b.end))}]"
+                for b in rest[:2]
+            )
+            lines.append(f"then {later}" + (" …" if len(rest) > 2 else ""))
     else:
         lines.append("nothing pending" if not state.finished else "every record done")
     lost = state.lost_positions()
@@ -418,7 +452,7 @@ def configuration_rows(subject: Subject) -> list[tuple[str, str]]:
         (
             "Undocumented points",
             ", ".join(f"{name}={value}" for name, value in differences.items())
-            or "defaults (docs: semantics.md)",
+            or "all at their defaults (the documented or recorded behaviour)",
         )
     )
     return rows

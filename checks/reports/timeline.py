@@ -33,13 +33,13 @@ MAX_ROWS = 60
 _HEAD_ROWS = 36
 
 _LEFT = 150
-_ROW = 34
-_BOX_HEIGHT = 22
+_ROW = 38
+_BOX_HEIGHT = 26
 _TOP = 46
 
 
 def _box_width(records: int) -> float:
-    return max(8.0, min(34.0, 640.0 / max(records, 1)))
+    return max(8.0, min(44.0, 700.0 / max(records, 1)))
 
 
 def timeline_svg(subject: Subject, steps: list[Step] | None = None) -> str:
@@ -59,7 +59,7 @@ def timeline_svg(subject: Subject, steps: list[Step] | None = None) -> str:
     records = len(subject.scenario.shard)
     width_box = _box_width(records)
     right = _LEFT + records * width_box + 24
-    width = right + 260
+    width = right + 345
 
     shown, omitted_after, omitted = _rows_to_show(steps)
     rows = len(shown) + (1 if omitted else 0)
@@ -96,8 +96,9 @@ def timeline_svg(subject: Subject, steps: list[Step] | None = None) -> str:
             )
             y += _ROW
     if loop_rows:
-        _loop_marker(root, loop_rows, right + 200)
-    _legend(root, legend_top)
+        _loop_marker(root, loop_rows, right + 130)
+    kinds = {box.kind for step in steps for box in step.boxes}
+    _legend(root, legend_top, [kind for kind in BOX_KINDS if kind in kinds])
     return to_string(root)
 
 
@@ -179,15 +180,15 @@ def _row(root: Element, step: Step, y: float, width_box: float, right: float) ->
     )
     add(group, "title", text=f"{step.why} [{', '.join(step.rules)}]")
     label = f"#{step.number}" if step.is_invocation else "expired"
-    add(group, "text", text=label, x=8, y=y + 15, font_size=12, font_weight="bold")
+    add(group, "text", text=label, x=8, y=y + 17, font_size=12, font_weight="bold")
     add(
         group,
         "text",
         text=f"[{step.batch[0]}..{step.batch[-1]}]"
         if len(step.batch) > 1
         else f"[{batch_label(step.batch)}]",
-        x=46,
-        y=y + 15,
+        x=52,
+        y=y + 17,
         font_size=12,
         class_="batch-label",
     )
@@ -229,8 +230,8 @@ def _row(root: Element, step: Step, y: float, width_box: float, right: float) ->
                 "text",
                 text=box.sequence_number,
                 x=x + width_box / 2,
-                y=y + 15,
-                font_size=10,
+                y=y + 17,
+                font_size=11,
                 text_anchor="middle",
                 fill="#ffffff" if box.kind == "failed" else "#1f2933",
             )
@@ -246,18 +247,18 @@ def _row(root: Element, step: Step, y: float, width_box: float, right: float) ->
         fill="#52606d",
         class_="outcome-label",
     )
-    add(
+    label = add(
         group,
         "text",
         text=f"checkpoint {step.checkpoint_after}",
         x=right,
-        y=y + 23,
+        y=y + 24,
         font_size=12,
         fill=_CHECKPOINT,
         class_="checkpoint-label",
     )
     if verb == "stays":
-        add(group, "text", text="(stays)", x=right + 100, y=y + 23, font_size=11)
+        add(label, "tspan", text=" (stays)", fill="#52606d", font_size=11)
 
 
 def _markers(group: Element, step: Step, y: float, width_box: float) -> None:
@@ -303,7 +304,7 @@ def _loop_marker(root: Element, rows: list[float], x: float) -> None:
         "rect",
         x=4,
         y=top,
-        width=x + 40,
+        width=x + 200,
         height=bottom - top,
         fill=_LOOP,
         stroke="#e0a800",
@@ -327,18 +328,19 @@ def _loop_marker(root: Element, rows: list[float], x: float) -> None:
         root,
         "text",
         text="loop: repeats forever",
-        x=x - 4,
+        x=x + 30,
         y=(top + bottom) / 2 + 4,
-        font_size=11,
+        font_size=12,
+        font_weight="bold",
         fill="#8d5b00",
-        text_anchor="end",
         class_="loop-label",
     )
 
 
-def _legend(root: Element, top: float) -> None:
+def _legend(root: Element, top: float, kinds: list[str]) -> None:
     x = 8.0
-    for kind, text in BOX_KINDS.items():
+    for kind in kinds:
+        text = BOX_KINDS[kind]
         add(
             root,
             "rect",
