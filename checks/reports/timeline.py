@@ -247,7 +247,7 @@ def _row(root: Element, step: Step, y: float, width_box: float, right: float) ->
         fill="#52606d",
         class_="outcome-label",
     )
-    label = add(
+    checkpoint_label = add(
         group,
         "text",
         text=f"checkpoint {step.checkpoint_after}",
@@ -258,7 +258,7 @@ def _row(root: Element, step: Step, y: float, width_box: float, right: float) ->
         class_="checkpoint-label",
     )
     if verb == "stays":
-        add(label, "tspan", text=" (stays)", fill="#52606d", font_size=11)
+        add(checkpoint_label, "tspan", text=" (stays)", fill="#52606d", font_size=11)
 
 
 def _markers(group: Element, step: Step, y: float, width_box: float) -> None:
