@@ -76,7 +76,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] in (["localstack"], ["powertools"]):
+        # Conformance runs against real implementations live in their own package
+        # (checks/conformance, docs/conformance.md); they need an optional extra.
+        from checks.conformance.cli import main as conformance_main
+
+        return conformance_main(arguments)
+    args = build_parser().parse_args(arguments)
     quiet = getattr(args, "quiet", False)
     reporter = Reporter(Verbosity.QUIET if quiet else Verbosity.NORMAL)
     try:
