@@ -155,17 +155,22 @@ def _poison_run(mapping: MappingConfig) -> str:
     how = "reports it" if mapping.report_batch_item_failures else "throws"
     text = (
         f"a poison record (record {poison} of a batch of {size}, the handler {how}) "
-        f"takes {len(trace.invocations)} invocations"
+        f"takes {_count(len(trace.invocations), 'invocation')}"
     )
     if collateral:
         where = "lost without a trace" if not mapping.has_destination else "discarded"
         text += f", and {len(collateral)} good records of its batch are {where} with it"
     else:
         text += ", and only it is discarded"
-    text += f"; good records are delivered up to {most} times"
+    text += f"; good records are delivered up to {_count(most, 'time')}"
     rules = ["R3"]
     if mapping.bisect_batch_on_function_error:
         rules.append("R5")
     if mapping.report_batch_item_failures:
         rules += ["R6", "R7"]
     return f"{text} ({', '.join(rules)})"
+
+
+def _count(number: int, noun: str) -> str:
+    """``1 invocation``, ``3 invocations``."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"

@@ -227,8 +227,9 @@ class _Replay:
             )
         action = self.rules.next_action(self.state)
         positions = [shard.position_of(name) for name in observed]
+        # A spontaneous duplicate (G1) delivers records that are already done.
         redelivery = all(
-            position is not None and self.state.deliveries[position] > 0
+            position is not None and self.state.is_done(position)
             for position in positions
         )
         if isinstance(action, Finished):
@@ -281,7 +282,7 @@ class _Replay:
             event.describe(),
             what,
             allowed,
-            rule,
+            f"{rule},G1" if redelivery else rule,
             f"a redelivery the model does not produce: {G1_NOTE}" if redelivery else "",
         )
 

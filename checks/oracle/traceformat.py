@@ -75,7 +75,8 @@ class Event:
                 f"{_span_text([info['start'], info['end']])}"
             )
         if self.type == "checkpoint":
-            return f"checkpoint {self.data.get('sequence_number')}"
+            name = self.data.get("sequence_number")
+            return f"checkpoint {'null' if name is None else name}"
         return self.type
 
     def batch(self) -> list[str]:
