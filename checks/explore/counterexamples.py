@@ -13,15 +13,14 @@ from typing import Any
 
 import networkx as nx
 
-from model.handler import POISON, FailsFirst, FailureKind, FailurePattern, Handler
-from model.simulator import Scenario, Trace, simulate
-from model.state import State
-
 from checks.counterexample import Counterexample
 from checks.explore.graph import ROOT, Exploration, _key, _Node
 from checks.explore.space import first_state, kind_state
 from checks.explore.verdicts import Path, Verdict
 from checks.text import span
+from model.handler import POISON, FailsFirst, FailureKind, FailurePattern, Handler
+from model.simulator import Scenario, Trace, simulate
+from model.state import State
 
 __all__ = [
     "ReplayMismatch",
@@ -139,7 +138,7 @@ def neighbourhood(exploration: Exploration, path: Path, limit: int = 80) -> nx.D
             on_path=node in on_path,
             finished=bool(graph.nodes[node].get("finished")),
         )
-    path_edges = set(zip(path.nodes, path.nodes[1:]))
+    path_edges = set(zip(path.nodes, path.nodes[1:], strict=False))
     for source in keep:
         for target in graph.successors(source):
             if target in names:
@@ -170,7 +169,7 @@ def counterexample(
     """A replayed counterexample (or witness) for ``verdict`` along ``path``."""
     scenario = scenario_for(exploration, path, name)
     trace = replay(exploration, path, scenario)
-    prop = verdict.property
+    prop = verdict.prop
     loop_start = None if path.loop_start is None else path.loop_start - 1
     last = path.steps[-1].why if len(path.steps) > 1 else ""
     explanation = verdict.detail

@@ -17,11 +17,6 @@ from typing import Any
 
 import networkx as nx
 
-from model.handler import FailureKind
-from model.responses import HandlerRun
-from model.semantics import Expire, Finished, Rules, Transition
-from model.state import PendingBatch, State
-
 from checks.explore.space import (
     DONE,
     UNDECIDED,
@@ -30,6 +25,10 @@ from checks.explore.space import (
     first_state,
     handler_runs,
 )
+from model.handler import FailureKind
+from model.responses import HandlerRun
+from model.semantics import Expire, Finished, Rules, Transition
+from model.state import PendingBatch, State
 
 __all__ = [
     "ROOT",
@@ -106,6 +105,8 @@ class Exploration:
     seconds: float
     depth: int
     notes: list[str] = field(default_factory=list)
+    #: Indexes the verdicts compute once per exploration.
+    cache: dict[str, Any] = field(default_factory=dict)
 
     @property
     def states(self) -> int:
@@ -309,7 +310,8 @@ def _key(
     fates = state.fates
     if reductions.canonical:
         kinds: tuple[Any, ...] = tuple(
-            DONE if fate.is_done else kind for fate, kind in zip(fates, node.kinds)
+            DONE if fate.is_done else kind
+            for fate, kind in zip(fates, node.kinds, strict=True)
         )
     else:
         # the kind as chosen, and how often the record was processed
@@ -320,6 +322,10 @@ def _key(
         bool(count) and not (reductions.canonical and fate.is_done)
         for count, fate in zip(state.succeeded, fates, strict=True)
     )
+    if reductions.canonical:
+        # how a done record ended is never read again: rules ask only is_done,
+        # and the properties saw the change on the step that made it
+        fates = tuple(fate.is_done for fate in fates)  # type: ignore[misc]
     pending = state.pending
     if not keep_attempts:
         pending = tuple(PendingBatch(batch.start, batch.end) for batch in pending)

@@ -11,6 +11,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from checks.explore.graph import Exploration, Reductions, explore
+from checks.explore.properties import observe
+from checks.explore.space import FailureSpace
 from model.config import (
     REPORT_BATCH_ITEM_FAILURES,
     MappingConfig,
@@ -20,10 +23,6 @@ from model.config import (
 from model.handler import ResponseStyle
 from model.records import Shard
 from model.semantics import Rules
-
-from checks.explore.graph import Exploration, Reductions, explore
-from checks.explore.properties import observe
-from checks.explore.space import FailureSpace
 
 __all__ = [
     "Cell",

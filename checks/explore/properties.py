@@ -158,6 +158,19 @@ class _BisectIsolates(Property):
         return False, True
 
 
+def _lost_markers(transition: Transition) -> list[str]:
+    """``lost:<fate>`` for each way a record was lost on this step."""
+    before, after = transition.before, transition.after
+    return [
+        f"lost:{fate.value}"
+        for fate in {
+            new
+            for old, new in zip(before.fates, after.fates, strict=True)
+            if new.is_lost and not old.is_done
+        }
+    ]
+
+
 def _has_failure(transition: Transition) -> bool:
     invocation = transition.invocation
     return invocation is not None and not all(invocation.run.results)
@@ -265,6 +278,8 @@ def observe(
                 violated.append(prop.name)
             if reaches:
                 triggered.append(prop.name)
+        if "no_silent_loss" in violated:
+            violated.extend(_lost_markers(transition))
         if transition.discards and any(
             discard.condition == "RetentionExpired" for discard in transition.discards
         ):

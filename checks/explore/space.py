@@ -13,8 +13,14 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from model.handler import POISON, FailsFirst, FailureKind, FailurePattern, Handler
-from model.handler import ResponseStyle
+from model.handler import (
+    POISON,
+    FailsFirst,
+    FailureKind,
+    FailurePattern,
+    Handler,
+    ResponseStyle,
+)
 from model.responses import HandlerRun
 
 __all__ = [
@@ -36,7 +42,7 @@ POISONED = -2
 #: Kind state of a record that is done: its kind can no longer matter.
 DONE = -3
 
-_KIND_NAMES = {"good": FailsFirst(0), "poison": POISON}
+_KIND_NAMES: dict[str, FailureKind] = {"good": FailsFirst(0), "poison": POISON}
 
 
 def kind_name(kind: FailureKind) -> str:
@@ -118,8 +124,10 @@ def kind_state(kind: FailureKind, processed: int) -> int:
     It is what the handler can still tell about the record: how many more
     processings fail (0: it succeeds from now on), or POISONED.
 
-    >>> kind_state(FailsFirst(2), 1), kind_state(FailsFirst(1), 3), kind_state(POISON, 1)
-    (1, 0, -2)
+    >>> kind_state(FailsFirst(2), 1), kind_state(FailsFirst(1), 3)
+    (1, 0)
+    >>> kind_state(POISON, 1)
+    -2
     """
     if processed == 0:
         return UNDECIDED

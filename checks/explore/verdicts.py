@@ -14,11 +14,10 @@ from typing import Any
 
 import networkx as nx
 
-from model.state import LOST_FATES, Fate
-
 from checks.explore.formulas import delivery_bound
 from checks.explore.graph import ROOT, Exploration, Step
 from checks.explore.properties import PROPERTIES, Property
+from model.state import Fate
 
 __all__ = ["Verdict", "Path", "check", "check_all"]
 
@@ -42,7 +41,7 @@ class Path:
 class Verdict:
     """One property on one explored configuration."""
 
-    property: Property
+    prop: Property
     verdict: str
     states: int
     detail: str
@@ -51,7 +50,7 @@ class Verdict:
 
     @property
     def property_name(self) -> str:
-        return self.property.name
+        return self.prop.name
 
 
 def check_all(exploration: Exploration) -> list[Verdict]:
@@ -79,24 +78,38 @@ def _edge_path(
     """The shortest path from the root through the edge ``source -> target``."""
     graph = exploration.graph
     nodes = nx.shortest_path(graph, ROOT, source)
-    steps = [exploration.steps(a, b)[0] for a, b in zip(nodes, nodes[1:])]
+    steps = [exploration.steps(a, b)[0] for a, b in zip(nodes, nodes[1:], strict=False)]
     return Path((*nodes, target), (*steps, step), None, reason)
+
+
+def _index(exploration: Exploration) -> dict[tuple[str, str], tuple[Any, Any, Step]]:
+    """For each (attribute, name): the step nearest the root that names it.
+
+    One pass over the edges serves every property.
+    """
+    cached = exploration.cache.get("index")
+    if cached is not None:
+        return cached
+    graph = exploration.graph
+    index: dict[tuple[str, str], tuple[int, Any, Any, Step]] = {}
+    for source, target, data in graph.edges(data=True):
+        depth = graph.nodes[source]["depth"]
+        for step in data["steps"]:
+            for attribute in ("violated", "triggered"):
+                for name in getattr(step, attribute):
+                    key = (attribute, name)
+                    if key not in index or depth < index[key][0]:
+                        index[key] = (depth, source, target, step)
+    result = {key: value[1:] for key, value in index.items()}
+    exploration.cache["index"] = result
+    return result
 
 
 def _first_edge(
     exploration: Exploration, name: str, attribute: str
 ) -> tuple[Any, Any, Step] | None:
     """The step nearest the root whose ``attribute`` set names ``name``."""
-    graph = exploration.graph
-    best = None
-    for source, target, data in graph.edges(data=True):
-        for step in data["steps"]:
-            if name in getattr(step, attribute):
-                depth = graph.nodes[source]["depth"]
-                if best is None or depth < best[0]:
-                    best = (depth, source, target, step)
-                break
-    return None if best is None else best[1:]
+    return _index(exploration).get((attribute, name))
 
 
 def _twin(exploration: Exploration, prop: Property, detail: str) -> Verdict:
@@ -128,29 +141,19 @@ def _safety(exploration: Exploration, prop: Property) -> Verdict:
 def _silent_loss(exploration: Exploration, prop: Property) -> Verdict:
     """One counterexample per way of losing a record, nearest the root first."""
     graph = exploration.graph
-    first: dict[Fate, tuple[int, Any, Any, Step]] = {}
-    for source, target, data in graph.edges(data=True):
-        if source == ROOT:
-            continue
-        before = graph.nodes[source]["node"].state.fates
-        after = graph.nodes[target]["node"].state.fates
-        new = {
-            fate
-            for old, fate in zip(before, after, strict=True)
-            if fate in LOST_FATES and not old.is_done
-        }
-        depth = graph.nodes[source]["depth"]
-        for fate in new:
-            if fate not in first or depth < first[fate][0]:
-                first[fate] = (depth, source, target, data["steps"][0])
+    first = []
+    for fate in Fate:
+        found = _first_edge(exploration, f"lost:{fate.value}", "violated")
+        if found is not None:
+            first.append((graph.nodes[found[0]]["depth"], fate, found))
     if not first:
         return _twin(exploration, prop, "no record is lost")
-    ordered = sorted(first.items(), key=lambda item: (item[1][0], item[0].value))
+    first.sort(key=lambda item: (item[0], item[1].value))
     paths = tuple(
         _edge_path(exploration, source, target, step, f"lost: {fate.cause()}")
-        for fate, (_depth, source, target, step) in ordered
+        for _depth, fate, (source, target, step) in first
     )
-    causes = "; ".join(fate.cause() for fate, _ in ordered)
+    causes = "; ".join(fate.cause() for _depth, fate, _found in first)
     return Verdict(prop, "fails", exploration.states, f"records lost: {causes}", paths)
 
 
@@ -183,7 +186,7 @@ def _lasso(exploration: Exploration, looping: set[Any], reason: str) -> Path:
         loop = [entry, *back]
         break
     nodes = [*stem, *loop[1:]]
-    steps = [exploration.steps(a, b)[0] for a, b in zip(nodes, nodes[1:])]
+    steps = [exploration.steps(a, b)[0] for a, b in zip(nodes, nodes[1:], strict=False)]
     return Path(tuple(nodes), tuple(steps), len(stem) - 1, reason)
 
 
@@ -298,5 +301,7 @@ def _longest_for(
                 break
         nodes.append(node)
     nodes.reverse()
-    steps = tuple(exploration.steps(a, b)[0] for a, b in zip(nodes, nodes[1:]))
+    steps = tuple(
+        exploration.steps(a, b)[0] for a, b in zip(nodes, nodes[1:], strict=False)
+    )
     return Path(tuple(nodes), steps, None, f"a record delivered {value} times")
