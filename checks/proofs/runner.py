@@ -37,11 +37,18 @@ UNKNOWN = "unknown"
 
 @dataclass(frozen=True)
 class Obligation:
-    """``premises`` imply ``goal``; ``name`` says which part of the proof it is."""
+    """``premises`` imply ``goal``; ``name`` says which part of the proof it is.
+
+    ``context`` is handed to the statement's ``replay`` with z3's model; when the
+    goal fails, z3 is asked again for models with a smaller ``measure`` so that a
+    counterexample is as small as z3 can make it.
+    """
 
     name: str
     premises: Sequence[z3.BoolRef]
     goal: z3.BoolRef
+    context: Any = None
+    measure: z3.ArithRef | None = None
 
 
 @dataclass(frozen=True)
@@ -62,7 +69,7 @@ class Statement:
     proof: str
     obligations: Callable[[Any], list[Obligation]]
     applies: Callable[[MappingConfig, ResponseStyle], bool]
-    replay: Callable[[z3.ModelRef], Any] | None = None
+    replay: Callable[[z3.ModelRef, Any], Any] | None = None
 
 
 @dataclass
@@ -135,8 +142,24 @@ def discharge(
     if answer == z3.unsat:
         return PROVED, "", None
     if answer == z3.sat:
-        return COUNTEREXAMPLE, "", solver.model()
+        return COUNTEREXAMPLE, "", _smallest(solver, obligation.measure)
     return UNKNOWN, solver.reason_unknown(), None
+
+
+def _smallest(
+    solver: z3.Solver, measure: z3.ArithRef | None, rounds: int = 20
+) -> z3.ModelRef:
+    """Shrink the model while z3 finds one with a smaller ``measure``."""
+    model = solver.model()
+    if measure is None:
+        return model
+    for _ in range(rounds):
+        size = model.eval(measure, model_completion=True).as_long()
+        solver.add(measure < size)
+        if solver.check() != z3.sat:
+            break
+        model = solver.model()
+    return model
 
 
 def prove(
@@ -159,7 +182,7 @@ def prove(
         if model is not None:
             model_text = _short_model(model)
             if statement.replay is not None:
-                counterexample = statement.replay(model)
+                counterexample = statement.replay(model, obligation.context)
                 if counterexample is None:
                     result = UNKNOWN
                     reason = "z3's model did not replay in the simulator"
