@@ -218,16 +218,20 @@ class Rules:
             )
             return Transition(state, after, None, (discard,), ("retention",), why)
 
-        batch = state.pending[0] if state.pending else None
-        invoke_count = batch.attempts if batch else 0
+        # The batch was read before its head was found too old, so the rest of
+        # that read is what gets invoked next (R4), even on a fresh read: keep it
+        # as a waiting batch instead of reading BatchSize records again.
+        batch = self.head_batch(state)
+        assert batch is not None
+        pending = state.pending or (batch,)
         after, discard = self._discard(
             state,
             action.start,
             action.end,
             RECORD_AGE_EXCEEDED,
-            invoke_count,
+            batch.attempts,
             None,
-            state.pending,
+            pending,
             rule="R4",
         )
         why = (
