@@ -23,12 +23,16 @@ __all__ = ["MARKER", "staged_directory", "write_text_atomically"]
 MARKER = ".shardcheck-reports"
 
 
-def _check_target(target: Path, option: str) -> None:
+def _check_target(target: Path, option: str, carry: tuple[str, ...]) -> None:
     if target.exists() and not target.is_dir():
         raise InvalidInput(
             f"{target} is a file; give a folder path for the reports", field=option
         )
-    if target.is_dir() and any(target.iterdir()) and not (target / MARKER).exists():
+    if (
+        target.is_dir()
+        and any(entry.name not in carry for entry in target.iterdir())
+        and not (target / MARKER).exists()
+    ):
         raise InvalidInput(
             f"{target} already holds files that shardcheck did not write; choose a "
             "new or empty folder (an earlier report folder is replaced)",
@@ -37,12 +41,15 @@ def _check_target(target: Path, option: str) -> None:
 
 
 @contextmanager
-def staged_directory(target: str | Path, *, option: str = "--out") -> Iterator[Path]:
+def staged_directory(
+    target: str | Path, *, option: str = "--out", carry: tuple[str, ...] = ()
+) -> Iterator[Path]:
     """Yield an empty temporary folder; on success it becomes ``target``.
 
     On an exception (including Ctrl-C) the temporary folder is removed and
     ``target`` is left as it was.  An earlier report folder at ``target`` is
-    replaced as a whole.
+    replaced as a whole, except for the entries named in ``carry`` (files other
+    parts of the same run wrote there), which are moved into the new folder.
 
     Examples
     --------
@@ -54,7 +61,7 @@ def staged_directory(target: str | Path, *, option: str = "--out") -> Iterator[P
     'hello'
     """
     target = Path(target)
-    _check_target(target, option)
+    _check_target(target, option, carry)
     parent = target.parent.resolve()
     try:
         parent.mkdir(parents=True, exist_ok=True)
@@ -72,6 +79,9 @@ def staged_directory(target: str | Path, *, option: str = "--out") -> Iterator[P
             encoding="utf-8",
         )
         yield staging
+        for name in carry:
+            if (target / name).exists() and not (staging / name).exists():
+                os.replace(target / name, staging / name)
         _move_into_place(staging, target.resolve())
     except OSError as error:
         shutil.rmtree(staging, ignore_errors=True)

@@ -32,6 +32,7 @@ _LINE = 14
 _H_GAP = 40
 _V_GAP = 46
 _MARGIN = 24
+_PER_ROW = 4
 
 
 @dataclass
@@ -145,18 +146,38 @@ def _drawing(subject: Subject) -> _Drawing:
         drawing.nodes[key] = _Node(
             key,
             _node_lines(subject, key, data),
-            on_trace=bool(data.get("on_trace")) or _is_trace_state(key, trace_states),
+            on_trace=bool(data.get("on_trace") or data.get("on_path"))
+            or _is_trace_state(key, trace_states),
             initial=key == subject.trace.initial
             or key == 0
             or bool(data.get("initial")),
         )
-    for source, target, data in graph.edges(data=True):
-        if source in drawing.nodes and target in drawing.nodes:
-            label = str(data.get("label") or data.get("action") or "")
-            on_trace = bool(data.get("on_trace")) or (
-                drawing.nodes[source].on_trace and drawing.nodes[target].on_trace
-            )
-            drawing.edges.append((source, target, label, on_trace))
+    edges = [
+        (source, target, data)
+        for source, target, data in graph.edges(data=True)
+        if source in drawing.nodes and target in drawing.nodes
+    ]
+    if len(edges) > 12:
+        # Steps between two states off the trace are noise around a
+        # counterexample: keep those that leave or reach the trace.
+        touching = [
+            edge
+            for edge in edges
+            if drawing.nodes[edge[0]].on_trace or drawing.nodes[edge[1]].on_trace
+        ]
+        if len(touching) < len(edges):
+            skipped = len(edges) - len(touching)
+            notes = [drawing.note] if drawing.note else []
+            notes.append(f"{skipped} steps between states off the trace not drawn")
+            drawing.note = "; ".join(notes)
+            edges = touching
+    for source, target, data in edges:
+        label = str(data.get("label") or data.get("action") or "")
+        if "on_trace" in data or "on_path" in data:
+            on_trace = bool(data.get("on_trace") or data.get("on_path"))
+        else:
+            on_trace = drawing.nodes[source].on_trace and drawing.nodes[target].on_trace
+        drawing.edges.append((source, target, label, on_trace))
     return drawing
 
 
@@ -242,22 +263,22 @@ def graph_svg(subject: Subject) -> str:
     roots = [key for key, node in drawing.nodes.items() if node.initial]
     positions = layered_layout(graph, roots)
 
-    layer_heights: dict[int, float] = {}
+    # Wide layers wrap onto several rows of at most _PER_ROW states each.
+    row_heights: dict[tuple[int, int], float] = {}
     widest = 1
     for key, (layer, order) in positions.items():
-        layer_heights[layer] = max(
-            layer_heights.get(layer, 0), drawing.nodes[key].height
-        )
-        widest = max(widest, order + 1)
-    tops: dict[int, float] = {}
+        row = (layer, order // _PER_ROW)
+        row_heights[row] = max(row_heights.get(row, 0), drawing.nodes[key].height)
+        widest = max(widest, min(order, _PER_ROW - 1) + 1)
+    tops: dict[tuple[int, int], float] = {}
     y = _MARGIN + 20.0
-    for layer in sorted(layer_heights):
-        tops[layer] = y
-        y += layer_heights[layer] + _V_GAP
+    for row in sorted(row_heights):
+        tops[row] = y
+        y += row_heights[row] + _V_GAP
     for key, (layer, order) in positions.items():
         node = drawing.nodes[key]
-        node.x = _MARGIN + order * (_NODE_WIDTH + _H_GAP)
-        node.y = tops[layer]
+        node.x = _MARGIN + (order % _PER_ROW) * (_NODE_WIDTH + _H_GAP)
+        node.y = tops[(layer, order // _PER_ROW)]
 
     label_room = 260
     width = _MARGIN * 2 + widest * (_NODE_WIDTH + _H_GAP) + label_room
@@ -292,8 +313,17 @@ def graph_svg(subject: Subject) -> str:
         font_size=12,
         fill="#52606d",
     )
+    # Off-trace steps keep their labels as tooltips once the drawing gets busy.
+    busy = len(drawing.edges) > 6
     for source, target, label, on_trace in drawing.edges:
-        _edge(root, drawing.nodes[source], drawing.nodes[target], label, on_trace)
+        _edge(
+            root,
+            drawing.nodes[source],
+            drawing.nodes[target],
+            label,
+            on_trace,
+            show_label=on_trace or not busy,
+        )
     for node in drawing.nodes.values():
         _node(root, node)
     if drawing.note:
@@ -329,17 +359,41 @@ def _node(root: Element, node: _Node) -> None:
 
 
 def _edge(
-    root: Element, source: _Node, target: _Node, label: str, on_trace: bool
+    root: Element,
+    source: _Node,
+    target: _Node,
+    label: str,
+    on_trace: bool,
+    *,
+    show_label: bool = True,
 ) -> None:
     colour = "#1f5fbf" if on_trace else "#7b8794"
     marker = "url(#arrow-trace)" if on_trace else "url(#arrow)"
-    if target.y > source.y:
+    if source is target:
+        # A step back to the same state: a small loop on the right.
+        x, y = source.x + _NODE_WIDTH, source.y + source.height / 2
+        path = (
+            f"M{x:.1f},{y - 6:.1f} C{x + 40:.1f},{y - 26:.1f} "
+            f"{x + 40:.1f},{y + 26:.1f} {x + 2:.1f},{y + 6:.1f}"
+        )
+        label_x, label_y = x - 96, source.y + source.height + 13
+    elif target.y > source.y:
         x1, y1 = source.x + _NODE_WIDTH / 2, source.y + source.height
         x2, y2 = target.x + _NODE_WIDTH / 2, target.y
         path = f"M{x1:.1f},{y1:.1f} L{x2:.1f},{y2:.1f}"
         label_x, label_y = (x1 + x2) / 2 + 8, (y1 + y2) / 2 + 4
+    elif target.y == source.y:
+        # Within one row: an arc under the row.
+        x1, y1 = source.x + _NODE_WIDTH / 2, source.y + source.height
+        x2, y2 = target.x + _NODE_WIDTH / 2, target.y + target.height
+        low = max(y1, y2) + 26
+        path = (
+            f"M{x1:.1f},{y1:.1f} C{x1:.1f},{low:.1f} "
+            f"{x2:.1f},{low:.1f} {x2:.1f},{y2:.1f}"
+        )
+        label_x, label_y = (x1 + x2) / 2 - 30, low - 2
     else:
-        # Back or sideways edges (a loop) go round the right-hand side.
+        # Back edges (a loop) go round the right-hand side.
         x1, y1 = source.x + _NODE_WIDTH, source.y + source.height / 2
         x2, y2 = target.x + _NODE_WIDTH, target.y + target.height / 2
         bulge = max(x1, x2) + 60
@@ -348,7 +402,7 @@ def _edge(
             f"{bulge:.1f},{y2:.1f} {x2:.1f},{y2:.1f}"
         )
         label_x, label_y = bulge - 10, (y1 + y2) / 2
-    add(
+    step = add(
         root,
         "path",
         d=path,
@@ -359,6 +413,8 @@ def _edge(
         class_="step on-trace" if on_trace else "step",
     )
     if label:
+        add(step, "title", text=label)
+    if label and show_label:
         add(
             root,
             "text",

@@ -26,7 +26,7 @@ __all__ = [
 ]
 
 _PROPERTY_KEYS = ("property", "property_name", "name", "check")
-_CONFIGURATION_KEYS = ("configuration", "config", "cell", "label", "scope")
+_CONFIGURATION_KEYS = ("configuration", "config", "cell", "label", "scope", "assumes")
 _VERDICT_KEYS = ("verdict", "result", "status", "outcome", "holds")
 _DETAIL_KEYS = ("explanation", "detail", "statement", "summary", "reason")
 

@@ -13,7 +13,11 @@ from typing import Any
 
 from checks.reports.write import write_reports
 
-__all__ = ["register", "run_reports"]
+__all__ = ["register", "run_reports", "OTHER_PARTS"]
+
+#: What other parts of the main job write into ``--out DIR`` themselves (the
+#: explorer's replayable scenario files); the reports keep them.
+OTHER_PARTS = ("explorer", "proofs")
 
 
 def run_reports(run: Any) -> None:
@@ -27,6 +31,7 @@ def run_reports(run: Any) -> None:
         counterexamples=run.counterexamples,
         verdicts=run.document.get("verdicts"),
         proofs=run.proofs,
+        carry=OTHER_PARTS,
     )
     index = Path(directory) / "index.html"
     run.document["reports"] = {

@@ -103,8 +103,12 @@ def write_reports(
     verdicts: Any = None,
     proofs: Iterable[Any] = (),
     option: str = "--out",
+    carry: tuple[str, ...] = (),
 ) -> list[IndexRow]:
     """Write all reports and the index into ``directory``; return the index rows.
+
+    ``carry`` names entries other parts of the run already wrote into
+    ``directory``; they are kept (see ``staged_directory``).
 
     Examples
     --------
@@ -118,7 +122,7 @@ def write_reports(
     """
     rows: list[IndexRow] = verdict_rows(verdicts) if verdicts is not None else []
     rows += proof_rows(proofs)
-    with staged_directory(directory, option=option) as staging:
+    with staged_directory(directory, option=option, carry=carry) as staging:
         taken: set[str] = set()
         for counterexample in counterexamples:
             subject = subject_from_counterexample(counterexample)
