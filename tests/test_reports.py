@@ -393,3 +393,50 @@ def test_verify_out_writes_reports_and_rejects_a_bad_folder(
     assert status == 2
     error = capsys.readouterr().err
     assert error.count("\n") == 1 and "--out" in error and "Traceback" not in error
+
+
+def test_reports_keep_what_the_explorer_wrote_into_the_folder(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    (out / "explorer").mkdir(parents=True)
+    (out / "explorer" / "case.json").write_text("{}")
+    write_reports(
+        out,
+        traces=[simulate(walkthrough("article-custom-once"))],
+        carry=("explorer",),
+    )
+    assert (out / "explorer" / "case.json").read_text() == "{}"
+    assert (out / "index.html").is_file()
+    (out / "explorer" / "case.json").write_text("[]")
+    write_reports(out, traces=[], carry=("explorer",))
+    assert (out / "explorer" / "case.json").read_text() == "[]"
+    assert not (out / "walkthroughs").exists()
+
+
+def test_explorer_shaped_neighbourhood_highlights_its_path() -> None:
+    # The explorer names nodes s0.. and marks its path with on_path.
+    graph = nx.DiGraph()
+    graph.add_node("s0", label="start", on_path=True)
+    graph.add_node("s1", label="checkpoint 1", on_path=True)
+    graph.add_node("s2", label="checkpoint 4", on_path=False)
+    graph.add_edge("s0", "s1", label="choose pattern", on_path=True)
+    graph.add_edge("s1", "s1", label="[1..10] function_error", on_path=True)
+    graph.add_edge("s1", "s2", label="[1..10] partial_failure", on_path=False)
+    subject = subject_from_counterexample(
+        Counterexample(**{**_lasso().__dict__, "neighbourhood": graph})
+    )
+    root = ET.fromstring(graph_svg(subject))
+    states = [g.get("class", "") for g in root.iter(f"{SVG}g")]
+    assert sorted(states) == ["state", "state on-trace", "state on-trace"]
+    steps = [p.get("class") for p in root.iter(f"{SVG}path") if p.get("class")]
+    assert sorted(steps) == ["step", "step on-trace", "step on-trace"]
+
+
+def test_json_output_names_the_reports(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "r"
+    status = verify_main(["--only", "walkthroughs", "--json", "--out", str(out)])
+    assert status == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["reports"]["index"] == str(out / "index.html")
+    assert len(document["reports"]["reports"]) == 6
