@@ -9,6 +9,7 @@ sets of limits; ``cells_for_mapping`` checks a user's mapping at small bounds.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from checks.explore.graph import Exploration, Reductions, explore
@@ -74,6 +75,11 @@ LIMITS: dict[str, tuple[dict[str, object], int | None]] = {
 }
 
 
+#: What builds every cell's rules: the model, or a variant of it (a mutant of
+#: ``checks.mutants``, which ``checks.mutants.as_model`` swaps in for a run).
+RULES_FACTORY: Callable[[Settings, Shard], Rules] = Rules
+
+
 @dataclass(frozen=True)
 class Cell:
     """One configuration of the verdict table."""
@@ -92,7 +98,7 @@ class Cell:
 
     def rules(self) -> Rules:
         source = self.settings.mapping.source
-        return Rules(self.settings, Shard.numbered(self.records, source))
+        return RULES_FACTORY(self.settings, Shard.numbered(self.records, source))
 
 
 def explore_cell(
