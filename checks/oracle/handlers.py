@@ -160,11 +160,13 @@ def load_handler(target: str) -> tuple[Handler_, ModuleType]:
 def _import_file(path: Path) -> ModuleType:
     if not path.is_file():
         raise InvalidHandler("no such file; check the path", field=str(path))
-    spec = importlib.util.spec_from_file_location(path.stem, path)
+    # A private module name, so that a file called e.g. json.py shadows nothing.
+    name = f"shardcheck_handler_{abs(hash(str(path.resolve())))}_{path.stem}"
+    spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         raise InvalidHandler("cannot be imported as Python", field=str(path))
     module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault(path.stem, module)
+    sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
 
