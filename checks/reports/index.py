@@ -122,43 +122,79 @@ def _replace(row: IndexRow, **changes: str) -> IndexRow:
     return replace(row, **changes)
 
 
-_HEADERS = ["kind", "property", "configuration", "verdict", "detail", "report"]
+_HEADERS = ["property", "configuration", "verdict", "detail", "report"]
+
+#: The index's sections: the kind of row and its heading, in order.
+_SECTIONS = (
+    ("walkthrough", "Walkthroughs"),
+    ("verdict", "Verdicts"),
+    ("proof", "Proofs (all sizes)"),
+)
+
+
+def _sections(rows: list[IndexRow]) -> list[tuple[str, list[IndexRow]]]:
+    known = {kind for kind, _ in _SECTIONS}
+    sections = [
+        (heading, [r for r in rows if r.kind == kind]) for kind, heading in _SECTIONS
+    ]
+    sections.append(("Other", [row for row in rows if row.kind not in known]))
+    return [(heading, members) for heading, members in sections if members]
+
+
+def _counts(rows: list[IndexRow]) -> str:
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row.verdict or "?"] = counts.get(row.verdict or "?", 0) + 1
+    return ", ".join(f"{verdict} {count}" for verdict, count in counts.items())
 
 
 def render_index_md(rows: list[IndexRow], *, title: str, summary: str) -> str:
-    """The index as Markdown, links relative to the index."""
-    table = markdown_table(
-        _HEADERS,
-        [
+    """The index as Markdown, one table per kind of row, links relative to it.
+
+    >>> text = render_index_md([IndexRow("proof", "progress", "", "proved")],
+    ...                        title="t", summary="s")
+    >>> "## Proofs (all sizes)" in text and "| progress |  | proved |" in text
+    True
+    """
+    parts = [f"# {title}", "", summary, ""]
+    for heading, members in _sections(rows):
+        parts += [f"## {heading}", "", _counts(members), ""]
+        table = markdown_table(
+            _HEADERS,
             [
-                row.kind,
-                row.property_name,
-                row.configuration,
-                row.verdict,
-                row.detail,
-                f"[report]({row.link})" if row.link else "",
-            ]
-            for row in rows
-        ],
-    )
-    return f"# {title}\n\n{summary}\n\n{table}\n"
+                [
+                    row.property_name,
+                    row.configuration,
+                    row.verdict,
+                    row.detail,
+                    f"[report]({row.link})" if row.link else "",
+                ]
+                for row in members
+            ],
+        )
+        parts += [table, ""]
+    return "\n".join(parts)
 
 
 def render_index_html(rows: list[IndexRow], *, title: str, summary: str) -> str:
-    """The index as one self-contained HTML page."""
-    body = []
-    for row in rows:
-        link = f'<a href="{escape(row.link)}">report</a>' if row.link else ""
-        body.append(
-            "<tr>"
-            f"<td>{escape(row.kind)}</td><td>{escape(row.property_name)}</td>"
-            f"<td>{escape(row.configuration)}</td>"
-            f'<td><span class="verdict {verdict_class(row.verdict)}">'
-            f"{escape(row.verdict)}</span></td>"
-            f"<td>{escape(row.detail)}</td><td>{link}</td></tr>"
-        )
+    """The index as one self-contained HTML page, one table per kind of row."""
+    parts = [f"<h1>{escape(title)}</h1>", f"<p>{escape(summary)}</p>"]
     head = "".join(f"<th>{escape(header)}</th>" for header in _HEADERS)
-    table = (
-        f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-    )
-    return page(title, f"<h1>{escape(title)}</h1>\n<p>{escape(summary)}</p>\n{table}")
+    for heading, members in _sections(rows):
+        body = []
+        for row in members:
+            link = f'<a href="{escape(row.link)}">report</a>' if row.link else ""
+            body.append(
+                f"<tr><td>{escape(row.property_name)}</td>"
+                f"<td>{escape(row.configuration)}</td>"
+                f'<td><span class="verdict {verdict_class(row.verdict)}">'
+                f"{escape(row.verdict)}</span></td>"
+                f"<td>{escape(row.detail)}</td><td>{link}</td></tr>"
+            )
+        parts += [
+            f"<h2>{escape(heading)}</h2>",
+            f'<p class="muted">{escape(_counts(members))}</p>',
+            f"<table><thead><tr>{head}</tr></thead>"
+            f"<tbody>{''.join(body)}</tbody></table>",
+        ]
+    return page(title, "\n".join(parts))

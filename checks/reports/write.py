@@ -144,10 +144,10 @@ def write_reports(
         title = "shardcheck reports"
         failing = sum(1 for row in rows if row.verdict in ("fails", "vacuous"))
         summary = (
-            f"{len(rows)} rows: {len(counterexamples)} failing or vacuous verdicts "
-            f"with a report, {len(list(traces))} walkthroughs"
-            + (f", {failing} verdicts fail or are vacuous" if failing else "")
-            + "."
+            f"{len(traces)} walkthroughs and {len(counterexamples)} failing or "
+            f"vacuous verdicts with a report"
+            + (f"; {failing} verdicts in all fail or are vacuous" if failing else "")
+            + ". Each report has the trace step by step, a timeline and the states."
         )
         (staging / "index.md").write_text(
             render_index_md(rows, title=title, summary=summary), encoding="utf-8"
