@@ -106,12 +106,11 @@ def explore_cell(
 ) -> Exploration:
     """Explore one cell with the properties observing every step."""
     rules = cell.rules()
-    keys = tuple(record.partition_key for record in rules.shard.records)
     return explore(
         rules,
         cell.space,
         reductions,
-        observer=observe(keys),
+        observer=observe(rules.shard),
         **options,  # type: ignore[arg-type]
     )
 

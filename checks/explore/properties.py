@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from model.responses import Outcome
+from model.records import Shard
+from model.responses import Outcome, reported_identifiers
 from model.semantics import Transition
 
 __all__ = [
@@ -39,10 +40,10 @@ class Property:
     statement: str
     twin: str
     fairness: str = _SAFETY_FAIRNESS
+    #: What a step that breaks it does, in English.
+    broken: str = ""
 
-    def on_edge(
-        self, transition: Transition, keys: tuple[str, ...]
-    ) -> tuple[bool, bool]:
+    def on_edge(self, transition: Transition, shard: Shard) -> tuple[bool, bool]:
         """(violated, twin reached) for one step; graph-level properties: False.
 
         It reads only what the explorer's key keeps (checkpoint, fates, waiting
@@ -53,9 +54,7 @@ class Property:
 
 
 class _NoSilentLoss(Property):
-    def on_edge(
-        self, transition: Transition, keys: tuple[str, ...]
-    ) -> tuple[bool, bool]:
+    def on_edge(self, transition: Transition, shard: Shard) -> tuple[bool, bool]:
         before, after = transition.before, transition.after
         lost = any(
             fate.is_lost and not old.is_done
@@ -65,9 +64,7 @@ class _NoSilentLoss(Property):
 
 
 class _CheckpointSafety(Property):
-    def on_edge(
-        self, transition: Transition, keys: tuple[str, ...]
-    ) -> tuple[bool, bool]:
+    def on_edge(self, transition: Transition, shard: Shard) -> tuple[bool, bool]:
         before, after = transition.before, transition.after
         back = after.checkpoint < before.checkpoint
         passed = any(not after.fates[p].is_done for p in range(after.checkpoint))
@@ -75,17 +72,24 @@ class _CheckpointSafety(Property):
 
 
 class _MinimumCheckpoint(Property):
-    def on_edge(
-        self, transition: Transition, keys: tuple[str, ...]
-    ) -> tuple[bool, bool]:
+    def on_edge(self, transition: Transition, shard: Shard) -> tuple[bool, bool]:
         invocation = transition.invocation
         if invocation is None or invocation.outcome is not Outcome.PARTIAL_FAILURE:
             return False, False
-        reported = invocation.reading.reported
+        # the records the handler named, read from its payload: a wrong model
+        # may move the checkpoint elsewhere, but it cannot change what was said
+        batch = invocation.batch
+        sequence_numbers = shard.sequence_numbers(batch.start, batch.end)
+        named = reported_identifiers(invocation.run.payload) or []
+        reported = {
+            sequence_numbers.index(name)
+            for name in named
+            if isinstance(name, str) and name in sequence_numbers
+        }
         if len(reported) < 2:
             return False, False
         after = transition.after
-        cut = invocation.batch.start + min(reported)
+        cut = batch.start + min(reported)
         below_done = all(
             after.fates[p].is_done for p in range(invocation.batch.start, cut)
         )
@@ -96,9 +100,7 @@ class _MinimumCheckpoint(Property):
 
 
 class _NoRedelivery(Property):
-    def on_edge(
-        self, transition: Transition, keys: tuple[str, ...]
-    ) -> tuple[bool, bool]:
+    def on_edge(self, transition: Transition, shard: Shard) -> tuple[bool, bool]:
         invocation = transition.invocation
         if invocation is None:
             return False, False
@@ -112,15 +114,14 @@ class _NoRedelivery(Property):
 
 
 class _Order(Property):
-    def on_edge(
-        self, transition: Transition, keys: tuple[str, ...]
-    ) -> tuple[bool, bool]:
+    def on_edge(self, transition: Transition, shard: Shard) -> tuple[bool, bool]:
         invocation = transition.invocation
         if invocation is None:
             return False, False
         fates = transition.before.fates
         start = invocation.batch.start
         results = invocation.run.results
+        keys = [record.partition_key for record in shard.records]
         # keys with an earlier record that is neither done nor processed
         # successfully earlier in this invocation
         waiting = {keys[p] for p in range(start) if not fates[p].is_done}
@@ -136,9 +137,7 @@ class _Order(Property):
 
 
 class _BisectIsolates(Property):
-    def on_edge(
-        self, transition: Transition, keys: tuple[str, ...]
-    ) -> tuple[bool, bool]:
+    def on_edge(self, transition: Transition, shard: Shard) -> tuple[bool, bool]:
         exhausted = [
             discard
             for discard in transition.discards
@@ -190,6 +189,7 @@ PROPERTIES: tuple[Property, ...] = (
         "checkpoint_safety",
         "The checkpoint never moves back, and never passes a record that is not done.",
         "the checkpoint moves forward",
+        broken="the checkpoint moved back or passed a record that is not done",
     ),
     _MinimumCheckpoint(
         "minimum_checkpoint",
@@ -197,6 +197,8 @@ PROPERTIES: tuple[Property, ...] = (
         "lowest of them: every record before it is done and it is delivered again "
         "(R6).",
         "a partial failure names two or more records",
+        broken="after a partial failure naming several records the checkpoint is "
+        "not at the lowest of them",
     ),
     Property(
         "progress",
@@ -220,6 +222,7 @@ PROPERTIES: tuple[Property, ...] = (
         "again before it is done (the article's claim for custom checkpoints with "
         "a handler that stops at its first failure).",
         "a batch is delivered again (a retry, a bisect half or a remainder)",
+        broken="records the handler already processed successfully are delivered again",
     ),
     _Order(
         "order",
@@ -227,6 +230,8 @@ PROPERTIES: tuple[Property, ...] = (
         "same partition key is done (or processed successfully earlier in the same "
         "invocation).",
         "an invocation in which some records fail and others succeed",
+        broken="a record is processed successfully while an earlier record of its "
+        "partition key failed and is not done",
     ),
     _BisectIsolates(
         "bisect_isolates_poison",
@@ -234,6 +239,7 @@ PROPERTIES: tuple[Property, ...] = (
         "record is discarded with it (the claim for bisect with a handler that "
         "throws; R8 breaks it when partial responses are on too).",
         "a batch is discarded because its retries ran out",
+        broken="records are discarded together with the failing record",
     ),
 )
 
@@ -258,7 +264,7 @@ def property_named(name: str) -> Property:
 
 
 def observe(
-    keys: tuple[str, ...],
+    shard: Shard,
 ) -> Callable[[Transition], tuple[frozenset[str], frozenset[str]]]:
     """An observer for the explorer: the properties one step breaks and reaches.
 
@@ -273,7 +279,7 @@ def observe(
         violated = []
         triggered = ["progress"] if _has_failure(transition) else []
         for prop in EDGE_PROPERTIES:
-            breaks, reaches = prop.on_edge(transition, keys)
+            breaks, reaches = prop.on_edge(transition, shard)
             if breaks:
                 violated.append(prop.name)
             if reaches:

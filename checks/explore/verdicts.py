@@ -135,7 +135,8 @@ def _safety(exploration: Exploration, prop: Property) -> Verdict:
         return _twin(exploration, prop, "no reachable step breaks it")
     source, target, step = found
     path = _edge_path(exploration, source, target, step, step.why)
-    return Verdict(prop, "fails", exploration.states, f"broken by: {step.why}", (path,))
+    detail = f"{prop.broken} (step {len(path.steps) - 1}: {step.why})"
+    return Verdict(prop, "fails", exploration.states, detail, (path,))
 
 
 def _silent_loss(exploration: Exploration, prop: Property) -> Verdict:
