@@ -65,7 +65,10 @@ def build_parser(prog: str = "python -m checks.oracle") -> argparse.ArgumentPars
         help="write each finding's minimal trace (JSON Lines) and scenario into DIR",
     )
     parser.add_argument(
-        "--markdown", metavar="FILE", help="write the findings as Markdown to FILE"
+        "--markdown",
+        metavar="FILE",
+        help="write the findings as Markdown to FILE, or between its markers "
+        "<!-- BEGIN IMPLEMENTATION --> and <!-- END IMPLEMENTATION --> if it has them",
     )
     level = parser.add_mutually_exclusive_group()
     level.add_argument("-q", "--quiet", action="store_true", help="results only")
@@ -108,7 +111,7 @@ def main(
     if args.traces:
         _write_traces(report, Path(args.traces))
     if args.markdown:
-        Path(args.markdown).write_text(markdown(report), encoding="utf-8")
+        write_markdown(Path(args.markdown), report)
 
     section = report.section()
     if args.write_manifest:
@@ -218,6 +221,20 @@ def _write_traces(report: Report, directory: Path) -> None:
         (directory / f"{stem}.scenario.json").write_text(scenario, encoding="utf-8")
 
 
+def write_markdown(path: Path, report: Report) -> None:
+    """Write the findings into ``path``, between this run's markers if present."""
+    name = report.implementation.upper()
+    begin, end = f"<!-- BEGIN {name} -->", f"<!-- END {name} -->"
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        tail = rest.split(end, 1)[1]
+        text = f"{head}{begin}\n{markdown(report)}\n{end}{tail}"
+    else:
+        text = markdown(report)
+    path.write_text(text, encoding="utf-8")
+
+
 def markdown(report: Report) -> str:
     """The findings as Markdown sections, each with its scenario and trace."""
     parts = [
@@ -240,4 +257,25 @@ def markdown(report: Report) -> str:
         if finding.lines:
             trace = "\n".join(json.dumps(line) for line in finding.lines)
             parts.append(f"\n```jsonl\n{trace}\n```\n")
+    if "consequences" in report.extra:
+        parts.append(_consequence_markdown(report.extra["consequences"]))
     return "\n".join(parts)
+
+
+def _consequence_markdown(consequences: dict[str, Any]) -> str:
+    """The Kinesis data-class runs as a table; DynamoDB's are pinned alike."""
+    rows = [
+        "| scenario | invocations (batch and outcome) | processed successfully "
+        "more than once | lost | discarded |",
+        "|---|---|---|---|---|",
+    ]
+    for name, item in consequences.items():
+        if not name.startswith("kinesis-") or not name.endswith("-dataclass"):
+            continue
+        path = ", ".join(item["path"])
+        rows.append(
+            f"| `{name[len('kinesis-') : -len('-dataclass')]}` | {path} | "
+            f"{' '.join(item['processed_twice']) or '-'} | "
+            f"{' '.join(item['lost']) or '-'} | {' '.join(item['discarded']) or '-'} |"
+        )
+    return "\n".join(rows) + "\n"

@@ -74,8 +74,19 @@ def compare(pinned: dict[str, Any] | None, found: dict[str, Any]) -> list[str]:
                     f"pins {old[signature].get(key)}"
                 )
     for key in sorted(set(pinned) - {"version", "scenarios", "findings", "package"}):
-        if pinned.get(key) != found.get(key):
-            problems.append(f"{key} changed from what the manifest pins")
+        before, after = pinned.get(key), found.get(key)
+        if before == after:
+            continue
+        if isinstance(before, dict) and isinstance(after, dict):
+            changed = sorted(
+                name
+                for name in before.keys() | after.keys()
+                if before.get(name) != after.get(name)
+            )
+            shown = ", ".join(changed[:5]) + (", ..." if len(changed) > 5 else "")
+            problems.append(f"{key} changed for {len(changed)}: {shown}")
+        else:
+            problems.append(f"{key} is {after!r}, the manifest pins {before!r}")
     return problems
 
 
