@@ -179,15 +179,14 @@ def _row(root: Element, step: Step, y: float, width_box: float, right: float) ->
         data_in_loop="true" if step.in_loop else None,
     )
     add(group, "title", text=f"{step.why} [{', '.join(step.rules)}]")
-    label = f"#{step.number}" if step.is_invocation else "expired"
+    label = f"#{step.number}" if step.is_invocation else "–"
     add(group, "text", text=label, x=8, y=y + 17, font_size=12, font_weight="bold")
+    batch = f"[{batch_label(step.batch)}]"
     add(
         group,
         "text",
-        text=f"[{step.batch[0]}..{step.batch[-1]}]"
-        if len(step.batch) > 1
-        else f"[{batch_label(step.batch)}]",
-        x=52,
+        text=batch if step.is_invocation else f"{step.outcome} {batch}",
+        x=44,
         y=y + 17,
         font_size=12,
         class_="batch-label",
