@@ -1,0 +1,108 @@
+"""The explorer's part of ``python -m checks.verify``: table, JSON, exit status."""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from checks.explore.properties import PROPERTY_NAMES
+from checks.explore.section import run_explorer
+from checks.reporting import Reporter, Verbosity
+from checks.verify import Run, build_parser, main
+from model.config import MappingConfig
+from model.handler import ResponseStyle
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples"
+
+
+def test_json_lists_every_cell_and_property(capsys: pytest.CaptureFixture) -> None:
+    assert main(["--only", "explore", "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    verdicts = document["verdicts"]
+    # 4 modes x 5 limits x 6 styles, 8 properties each
+    assert len(verdicts) == 4 * 5 * 6 * len(PROPERTY_NAMES)
+    first = verdicts[0]
+    assert {"configuration", "property", "verdict", "states"} <= set(first)
+    assert {v["verdict"] for v in verdicts} == {"holds", "fails", "vacuous"}
+    lasso = [
+        c
+        for c in document["explorer"]["counterexamples"]
+        if c["loop_start"] is not None
+    ]
+    assert lasso and all(c["property"] in PROPERTY_NAMES for c in lasso)
+
+
+def test_quiet_prints_the_table(capsys: pytest.CaptureFixture) -> None:
+    assert main(["--only", "explore", "-q"]) == 0
+    out = capsys.readouterr().out
+    assert "bisect+custom/R2/report_first" in out
+    assert "== explorer" not in out  # headings are notes, hidden by -q
+
+
+def test_config_without_manifest_exits_0_and_strict_exits_1() -> None:
+    path = str(EXAMPLES / "get-event-source-mapping.json")
+    assert main(["--only", "explore", "-q", "--config", path]) == 0
+    assert main(["--only", "explore", "-q", "--config", path, "--strict"]) == 1
+
+
+def test_bad_config_exits_2(capsys: pytest.CaptureFixture) -> None:
+    path = str(EXAMPLES / "bad-batch-size.json")
+    assert main(["--only", "explore", "--config", path]) == 2
+    assert "BatchSize" in capsys.readouterr().err
+
+
+def test_out_writes_replayable_scenarios(tmp_path: Path) -> None:
+    path = str(EXAMPLES / "get-event-source-mapping.json")
+    assert (
+        main(["--only", "explore", "-q", "--config", path, "--out", str(tmp_path)]) == 0
+    )
+    files = sorted((tmp_path / "explorer").glob("*.json"))
+    assert files
+    assert main(["--scenario", str(files[0]), "-q"]) == 0
+
+
+@dataclass
+class _Proof:
+    property_name: str
+    result: str
+    expected: str
+    statement: str
+
+    def applies_to(self, mapping: MappingConfig, style: ResponseStyle) -> bool:
+        return mapping.bisect_batch_on_function_error and style is ResponseStyle.THROW
+
+
+def _run(proofs: list) -> Run:
+    args = build_parser().parse_args(["-q"])
+    run = Run(args, Reporter(Verbosity.QUIET, out=io.StringIO(), err=io.StringIO()))
+    run.proofs = proofs
+    return run
+
+
+def test_a_proof_that_disagrees_is_an_error() -> None:
+    # bisect with a throwing handler delivers successes again (the halves): a
+    # "proof" that it never does contradicts the bounded verdict
+    wrong = _Proof("no_redelivery_of_successes", "proved", "holds", "never again")
+    run = _run([wrong])
+    run_explorer(run)
+    assert any("never again" in reason for reason in run.failed)
+    assert "redeliver:proved" in run.reporter.out.getvalue()
+
+
+def test_agreeing_proofs_are_shown_without_errors() -> None:
+    right = _Proof("bisect_isolates_poison", "proved", "holds", "alone")
+    run = _run([right])
+    run_explorer(run)
+    assert run.failed == []
+    assert "isolate:proved" in run.reporter.out.getvalue()
+
+
+def test_without_proofs_the_column_is_a_dash() -> None:
+    run = _run([])
+    run_explorer(run)
+    rows = run.reporter.out.getvalue().splitlines()
+    assert rows[2].rstrip().endswith("-")
