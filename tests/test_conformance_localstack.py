@@ -159,6 +159,32 @@ def test_a_bare_string_response_fails_the_batch_without_context():
     assert [item.rule for item in found][1:] == ["R9"]
 
 
+def test_the_rest_of_a_batch_is_dropped_when_some_records_expired():
+    # Arrivals 0, 20, 40, 60 s; the clock starts at 60 s, so the first invocation
+    # sees ages 60, 40, 20, 0 (none > 60).  After it (90 s) records 1 and 2 are
+    # 90 and 70 s old: expired.  3..4 fail again, using up the one retry; the
+    # poller then writes the expired records in place of the exhausted ones.
+    handler = Handler(FailurePattern(by_sequence={"4": POISON}), ResponseStyle.THROW)
+    mapping = MappingConfig(
+        batch_size=4,
+        maximum_retry_attempts=1,
+        maximum_record_age_in_seconds=60,
+        on_failure_destination=QUEUE_ARN,
+    )
+    scenario = Scenario(
+        "test",
+        Settings(mapping=mapping, timing=MATRIX_TIMING),
+        Shard.numbered(4, "kinesis", seconds_apart=20),
+        handler,
+    )
+    run, found = _play(scenario)
+    assert _batches(run) == [["1", "2", "3", "4"], ["3", "4"]]
+    [event] = _destinations(run)
+    assert (event["startSequenceNumber"], event["endSequenceNumber"]) == ("1", "2")
+    assert event["condition"] == "RecordAgeExceeded"
+    assert found[0].rule == "R4,R9"
+
+
 @pytest.mark.parametrize(
     "name, sabotage",
     [
