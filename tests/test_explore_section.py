@@ -20,9 +20,11 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples"
 
 
 def test_json_lists_every_cell_and_property(capsys: pytest.CaptureFixture) -> None:
+    # exit 0: every verdict, state count and delivery bound matches the manifest
     assert main(["--only", "explore", "--json"]) == 0
     document = json.loads(capsys.readouterr().out)
     verdicts = document["verdicts"]
+    assert all(v["verdict"] == v["expected"] for v in verdicts)
     # 4 modes x 5 limits x 6 styles, 8 properties each
     assert len(verdicts) == 4 * 5 * 6 * len(PROPERTY_NAMES)
     first = verdicts[0]
@@ -34,13 +36,6 @@ def test_json_lists_every_cell_and_property(capsys: pytest.CaptureFixture) -> No
         if c["loop_start"] is not None
     ]
     assert lasso and all(c["property"] in PROPERTY_NAMES for c in lasso)
-
-
-def test_quiet_prints_the_table(capsys: pytest.CaptureFixture) -> None:
-    assert main(["--only", "explore", "-q"]) == 0
-    out = capsys.readouterr().out
-    assert "bisect+custom/R2/report_first" in out
-    assert "== explorer" not in out  # headings are notes, hidden by -q
 
 
 def test_config_without_manifest_exits_0_and_strict_exits_1() -> None:
@@ -76,33 +71,36 @@ class _Proof:
         return mapping.bisect_batch_on_function_error and style is ResponseStyle.THROW
 
 
-def _run(proofs: list) -> Run:
+@pytest.fixture(scope="module")
+def proof_run() -> Run:
+    """One run of the matrix beside two proofs: one agrees, one contradicts."""
     args = build_parser().parse_args(["-q"])
     run = Run(args, Reporter(Verbosity.QUIET, out=io.StringIO(), err=io.StringIO()))
-    run.proofs = proofs
+    # bisect with a throwing handler delivers successes again (the halves): a
+    # "proof" that it never does contradicts the bounded verdict
+    run.proofs = [
+        _Proof("no_redelivery_of_successes", "proved", "holds", "never again"),
+        _Proof("bisect_isolates_poison", "proved", "holds", "alone"),
+    ]
+    run_explorer(run)
     return run
 
 
-def test_a_proof_that_disagrees_is_an_error() -> None:
-    # bisect with a throwing handler delivers successes again (the halves): a
-    # "proof" that it never does contradicts the bounded verdict
-    wrong = _Proof("no_redelivery_of_successes", "proved", "holds", "never again")
-    run = _run([wrong])
-    run_explorer(run)
-    assert any("never again" in reason for reason in run.failed)
-    assert "redeliver:proved" in run.reporter.out.getvalue()
+def test_a_proof_that_disagrees_is_an_error(proof_run: Run) -> None:
+    assert any("never again" in reason for reason in proof_run.failed)
+    assert "redeliver:proved" in proof_run.reporter.out.getvalue()
 
 
-def test_agreeing_proofs_are_shown_without_errors() -> None:
-    right = _Proof("bisect_isolates_poison", "proved", "holds", "alone")
-    run = _run([right])
-    run_explorer(run)
-    assert run.failed == []
-    assert "isolate:proved" in run.reporter.out.getvalue()
+def test_agreeing_proofs_are_shown_without_errors(proof_run: Run) -> None:
+    assert not any("alone" in reason for reason in proof_run.failed)
+    assert "isolate:proved" in proof_run.reporter.out.getvalue()
+    # rows the proofs do not apply to say so
+    assert "report_all  " in proof_run.reporter.out.getvalue()
 
 
-def test_without_proofs_the_column_is_a_dash() -> None:
-    run = _run([])
-    run_explorer(run)
-    rows = run.reporter.out.getvalue().splitlines()
-    assert rows[2].rstrip().endswith("-")
+def test_without_proofs_the_column_is_a_dash(capsys: pytest.CaptureFixture) -> None:
+    assert main(["--only", "explore", "-q"]) == 0
+    rows = capsys.readouterr().out.splitlines()
+    assert any(row.startswith("bisect+custom/R2/report_first ") for row in rows)
+    assert all(row.rstrip().endswith("-") for row in rows[2:-1] if row.strip())
+    assert "== explorer" not in "\n".join(rows)  # headings are notes, hidden by -q

@@ -40,9 +40,9 @@ _QUEUE = "arn:aws:sqs:us-east-1:123456789012:shardcheck-failures"
 #: The raw style's fixed payload: the wrong casing users write (users.md, 1).
 RAW_PAYLOAD = {"BatchItemFailures": [{"itemIdentifier": "1"}]}
 
-#: Records and batch size of the default matrix: two batches, the first of three.
-RECORDS = 4
-BATCH_SIZE = 3
+#: Records and batch size of the default matrix: two batches, of four and two.
+RECORDS = 6
+BATCH_SIZE = 4
 
 #: Abstract time: an invocation and a back-off each take 10 s, so the smallest
 #: age limit (60 s) and a retention of 100 s are a few steps.
@@ -120,7 +120,7 @@ def _timing(retention: int | None) -> Timing:
 
 
 def default_matrix() -> list[Cell]:
-    """Every mode x handler style x limits cell, at 4 records and BatchSize 3.
+    """Every mode x handler style x limits cell, at 6 records and BatchSize 4.
 
     >>> len(default_matrix())
     120
