@@ -193,7 +193,9 @@ def explore(
         if progress is not None and expanded % 2000 == 0:
             elapsed = time.monotonic() - started
             progress(expanded, len(data), depth, expanded / max(elapsed, 1e-9))
-        for child, step in _successors(rules, space, node, observer):
+        for child, step in _successors(
+            rules, space, node, observer, reductions.canonical
+        ):
             add(key, child, step, depth + 1)
         graph.nodes[key]["finished"] = isinstance(
             rules.next_action(node.state), Finished
@@ -237,7 +239,11 @@ def _starts(
 
 
 def _successors(
-    rules: Rules, space: FailureSpace, node: _Node, observer: Observer | None
+    rules: Rules,
+    space: FailureSpace,
+    node: _Node,
+    observer: Observer | None,
+    forgets_done: bool = True,
 ) -> list[tuple[_Node, Step]]:
     state = node.state
     action = rules.next_action(state)
@@ -259,6 +265,16 @@ def _successors(
         return [(child, step)]
 
     batch = action.batch
+    if forgets_done and any(
+        state.fates[p].is_done for p in range(batch.start, batch.end)
+    ):
+        # the canonical reduction forgets done records; the model never delivers
+        # one again (tests/test_invariants.py), and a variant that does is refused
+        raise ValueError(
+            f"the rules deliver a record that is already done (batch "
+            f"{batch.start + 1}..{batch.end}); explore them with "
+            "Reductions(canonical=False)"
+        )
     sequence_numbers = rules.shard.sequence_numbers(batch.start, batch.end)
     children = []
     seen = set()
