@@ -540,7 +540,11 @@ def _expire(config: Configuration, state: ShardState, behaviour: Behaviour) -> S
     new_fate = z3.If(
         behaviour.expiry == Expiry.AGE, _discard_fate(config), _fate(Fate.TRIMMED)
     )
-    keeps_rest = z3.And(state.head_pending, cut < end)
+    # The rest of the batch runs next, even the rest of a fresh read after an age
+    # discard; retention of a fresh read leaves the next read to start anew.
+    keeps_rest = z3.And(
+        z3.Or(state.head_pending, behaviour.expiry == Expiry.AGE), cut < end
+    )
     front = (
         Batch(keeps_rest, cut, end, state.attempts),
         _NO_BATCH,
@@ -548,7 +552,7 @@ def _expire(config: Configuration, state: ShardState, behaviour: Behaviour) -> S
     return Step(
         outcome=_NO_OUTCOME,
         checkpoint=cut,
-        iterator=z3.If(keeps_rest, cut, cut),
+        iterator=cut,
         front=front,
         fate=_settle(state.fate, start, cut, new_fate),
         succeeded=state.succeeded,
