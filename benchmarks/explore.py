@@ -18,6 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from checks.explore.graph import Reductions  # noqa: E402
 from checks.explore.matrix import Cell, explore_cell  # noqa: E402
 from checks.explore.space import FailureSpace  # noqa: E402
 from checks.explore.verdicts import check_all  # noqa: E402
@@ -85,6 +86,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", type=int, nargs="+", default=[4, 6, 8, 10, 12])
     parser.add_argument("--no-memory", action="store_true", help="skip tracemalloc")
+    parser.add_argument(
+        "--unreduced-up-to",
+        type=int,
+        default=6,
+        metavar="N",
+        help="also count states without any reduction for N <= this (default 6)",
+    )
     args = parser.parse_args(argv)
     rows = []
     totals: dict[str, float] = {}
@@ -93,11 +101,16 @@ def main(argv: list[str] | None = None) -> int:
             cell = benchmark_cell(mode, size)
             states, edges, seconds, peak, bound = _measure(cell, not args.no_memory)
             totals[mode] = totals.get(mode, 0.0) + seconds
+            unreduced = "-"
+            if size <= args.unreduced_up_to:
+                plain = Reductions(lazy=False, canonical=False, project=False)
+                unreduced = str(explore_cell(cell, plain, max_states=2_000_000).states)
             rows.append(
                 [
                     mode,
                     size,
                     states,
+                    unreduced,
                     edges,
                     f"{seconds:.2f}",
                     "-" if peak is None else f"{peak:.1f}",
@@ -105,7 +118,16 @@ def main(argv: list[str] | None = None) -> int:
                 ]
             )
             print(f"  {mode} N=B={size}: {states} states", file=sys.stderr, flush=True)
-    headers = ["mode", "N=B", "states", "edges", "seconds", "peak MiB", "deliveries"]
+    headers = [
+        "mode",
+        "N=B",
+        "states",
+        "unreduced",
+        "edges",
+        "seconds",
+        "peak MiB",
+        "deliveries",
+    ]
     print(format_table(headers, rows))
     for mode, seconds in totals.items():
         print(f"{mode}: whole sweep {seconds:.2f} s (explore + check every property)")
