@@ -2,8 +2,8 @@
 
 ``checks.conformance.localstack_adapter`` drives LocalStack's Kinesis and DynamoDB
 stream pollers in-process; ``checks.conformance.powertools_driver`` runs Powertools'
-``BatchProcessor`` as the handler.  Both record what happened in the oracle's trace
-format, and ``checks.conformance.judging`` holds each run against the model.  See
+``BatchProcessor`` as the handler.  LocalStack's runs are recorded in the oracle's
+trace format, and ``checks.conformance.findings`` holds them against the model.  See
 docs/conformance.md for the findings.
 """
 
