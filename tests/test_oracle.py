@@ -56,6 +56,7 @@ def _run(argv: list[str], capsys: Any) -> tuple[int, str, str]:
         "conforming-custom-once.jsonl",
         "conforming-last-done.jsonl",
         "conforming-whole-batch.jsonl",
+        "conforming-record-age.jsonl",
     ],
 )
 def test_conforming_examples_exit_0(name: str, capsys: Any) -> None:
@@ -115,6 +116,46 @@ def test_a_spontaneous_duplicate_is_marked_allowed_by_at_least_once() -> None:
     skipped = judge(trace, allow_duplicates=True)
     assert skipped.conforms
     assert "line 3" in skipped.notes[0]
+
+
+def test_records_too_old_must_be_discarded_before_the_next_invocation() -> None:
+    # Invocations take 40 s and records arrived together: record 1 fails at 0 s
+    # and 40 s; at 80 s every record is older than 60 s (R4), so 2 and 3 are
+    # discarded without an invocation.  The trace invokes [2] instead.
+    found = judge(read_trace(TRACES / "diverges-record-age.jsonl")).divergence
+    assert found is not None
+    assert (found.line, found.step) == (5, 4)
+    assert found.allowed.startswith("the destination record RecordAgeExceeded for [2]")
+    assert found.rule == "R4,R9"
+
+
+def test_json_verdicts(capsys: Any) -> None:
+    path = TRACES / "diverges-extra-retry.jsonl"
+    status, out, _ = _run(["trace", "--json", str(path)], capsys)
+    assert status == 1
+    (verdict,) = json.loads(out)
+    assert verdict["conforms"] is False
+    assert verdict["divergence"]["line"] == 5
+
+
+def test_emit_writes_a_conforming_trace(tmp_path: Path, capsys: Any) -> None:
+    scenario = {
+        "name": "emit",
+        "source": "kinesis",
+        "records": 4,
+        "mapping": {"BatchSize": 2, "MaximumRetryAttempts": 1},
+        "failures": {"3": "poison"},
+        "handler": "throw",
+    }
+    path = tmp_path / "scenario.json"
+    path.write_text(json.dumps(scenario))
+    status, out, _ = _run(["emit", "--scenario", str(path)], capsys)
+    assert status == 0
+    lines = out.splitlines()
+    # [1,2] ok; [3,4] fails twice (1 retry) and is dropped: 3 invocations.
+    types = [json.loads(line)["type"] for line in lines]
+    assert types.count("invocation") == 3
+    assert assert_conforms(lines).conforms
 
 
 # -- small hand-written traces --------------------------------------------------------
