@@ -213,9 +213,14 @@ def _walkthrough_explanation(trace: Trace, lost: list[int]) -> str:
     final = trace.sequence_number(trace.final.checkpoint)
     deliveries = sum(trace.final.deliveries)
     again, _ = redeliveries(trace)
+    repeats = (
+        "no record delivered again after it was processed"
+        if again == 0
+        else f"{again} of them of records already processed"
+    )
     text = (
         f"{count} invocation{'s' if count != 1 else ''}, {deliveries} record "
-        f"deliveries ({again} of records already processed); final checkpoint {final}"
+        f"deliveries ({repeats}); final checkpoint {final}"
     )
     if lost:
         names = ", ".join(trace.sequence_number(position) for position in lost)

@@ -340,6 +340,9 @@ def _legend(root: Element, top: float, kinds: list[str]) -> None:
     x = 8.0
     for kind in kinds:
         text = BOX_KINDS[kind]
+        item_width = 19 + 6.2 * len(text) + 18
+        if x > 8 and x + item_width > 760:
+            x, top = 8.0, top + 20
         add(
             root,
             "rect",
@@ -352,9 +355,7 @@ def _legend(root: Element, top: float, kinds: list[str]) -> None:
             stroke="#9aa5b1",
         )
         add(root, "text", text=text, x=x + 19, y=top + 11, font_size=11)
-        x += 19 + 6.2 * len(text) + 18
-        if x > 700:
-            x, top = 8.0, top + 20
+        x += item_width
     top += 24
     add(root, "rect", x=8, y=top, width=14, height=14, fill="#eef1f4", stroke="#9aa5b1")
     add(
