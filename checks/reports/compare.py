@@ -362,10 +362,18 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m checks.verify compare",
         description="Compare what each failure-handling mode costs on one pattern.",
     )
-    parser.add_argument("--records", type=int, default=10, metavar="N")
-    parser.add_argument("--batch-size", type=int, default=10, metavar="N")
     parser.add_argument(
-        "--retries", type=int, default=2, metavar="N", help="-1 for unlimited"
+        "--records", type=int, default=10, metavar="N", help="records in the shard"
+    )
+    parser.add_argument(
+        "--batch-size", type=int, default=10, metavar="N", help="BatchSize"
+    )
+    parser.add_argument(
+        "--retries",
+        type=int,
+        default=2,
+        metavar="N",
+        help="MaximumRetryAttempts (-1 for unlimited)",
     )
     parser.add_argument(
         "--fail-position",
@@ -394,9 +402,19 @@ def build_parser() -> argparse.ArgumentParser:
         default=ResponseStyle.REPORT_FIRST.value,
         help="handler of the custom-checkpoint modes (the others throw)",
     )
-    parser.add_argument("--no-destination", action="store_true")
+    parser.add_argument(
+        "--no-destination",
+        action="store_true",
+        help="no on-failure destination (discarded records are lost)",
+    )
     parser.add_argument("--source", choices=["kinesis", "dynamodb"], default="dynamodb")
-    parser.add_argument("--step-limit", type=int, default=DEFAULT_STEP_LIMIT)
+    parser.add_argument(
+        "--step-limit",
+        type=int,
+        default=DEFAULT_STEP_LIMIT,
+        metavar="N",
+        help="steps before a run is reported blocked",
+    )
     parser.add_argument(
         "--out", metavar="DIR", help="write compare.md, .html, .svg and .json into DIR"
     )
