@@ -377,3 +377,53 @@ def test_dropping_the_last_invocation_of_a_finished_run_diverges() -> None:
         )
         verdict = judge(parse_trace_lines(lines[:last] + lines[last + 1 :]))
         assert not verdict.conforms, scenario.name
+
+
+_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-3, 12)
+    | st.sampled_from(["1", "2", "3", "4", "9", "", "x", "RecordAgeExceeded"]),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(st.sampled_from(["a", "Records", "itemIdentifier"]), children)
+    ),
+    max_leaves=6,
+)
+_EVENTS = st.fixed_dictionaries(
+    {"type": st.sampled_from(["invocation", "destination", "checkpoint", "end"])},
+    optional={
+        "batch": st.lists(st.sampled_from(["1", "2", "3", "4", "5"]), max_size=3),
+        "response": _VALUES,
+        "response_text": st.text(max_size=5),
+        "error": _VALUES,
+        "processed": st.lists(st.booleans(), max_size=3),
+        "event": _VALUES,
+        "record": _VALUES,
+        "condition": st.sampled_from(["RetryAttemptsExhausted", "RecordAgeExceeded"]),
+        "startSequenceNumber": st.sampled_from(["1", "3", "7"]),
+        "endSequenceNumber": st.sampled_from(["2", "4"]),
+        "sequence_number": st.sampled_from([None, "1", "3", "5"]),
+        "complete": st.booleans(),
+    },
+)
+
+
+@settings(
+    max_examples=200,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(events=st.lists(_EVENTS, max_size=5))
+def test_any_events_give_a_verdict_or_one_line(
+    events: list[dict[str, Any]], tmp_path: Path, capsys: Any
+) -> None:
+    path = tmp_path / "fuzz.jsonl"
+    path.write_text("\n".join(_lines(*events)))
+    status, out, err = _run(["trace", str(path)], capsys)
+    assert status in (0, 1, 2)
+    if status == 2:
+        assert err.count("\n") == 1 and out == ""
+    else:
+        assert err == "" and out

@@ -134,6 +134,17 @@ def test_number_and_event_id_identifiers() -> None:
     )
 
 
+def test_other_malformed_responses() -> None:
+    def strings(event: Any, context: Any) -> Any:
+        failing = sorted(context.shardcheck_failing)
+        return {"batchItemFailures": failing} if failing else {}
+
+    kinds = _kinds(check_handler(strings, source="kinesis", max_examples=3))
+    problem = kinds["malformed-response"]
+    assert "has no itemIdentifier" in problem.message
+    assert problem.rule == "R2"
+
+
 def test_context_lists_the_failing_records() -> None:
     seen: list[frozenset[str]] = []
 

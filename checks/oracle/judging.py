@@ -133,6 +133,17 @@ def _problems_of(
             )
         )
 
+    if reading.outcome is Outcome.MALFORMED and not problems:
+        problems.append(
+            Problem(
+                "malformed-response",
+                "R2",
+                f"the response fails the whole batch: {reading.why}",
+                batch_failure_consequence(mapping),
+                example,
+            )
+        )
+
     if (
         failed_reached
         and not explained
