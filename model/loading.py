@@ -134,10 +134,11 @@ def load_mapping(path: str | os.PathLike[str]) -> MappingConfig:
 
 
 def load_mappings(path: str | os.PathLike[str]) -> list[LoadedMapping]:
-    """Every event source mapping a JSON file describes, with notes.
+    """Every event source mapping a file describes, with notes.
 
-    Besides the shapes ``load_mapping`` reads, this reads a whole template with
-    several mappings and ``aws lambda list-event-source-mappings`` output.
+    Besides the shapes ``load_mapping`` reads, this reads whole CloudFormation and
+    SAM templates (JSON or YAML, several mappings each) and ``aws lambda
+    list-event-source-mappings`` output.
 
     Examples
     --------
