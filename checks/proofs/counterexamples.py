@@ -320,6 +320,8 @@ def _applies(claim: _FalseClaim) -> Callable[[MappingConfig, ResponseStyle], boo
             mapping.bisect_batch_on_function_error == setup.bisect
             and mapping.report_batch_item_failures == setup.report_failures
             and mapping.retries_are_finite == setup.retries_finite
+            # a finite age limit also ends the retries of a poison record
+            and (setup.retries_finite or not mapping.age_is_finite)
             and style is setup.style
         )
 

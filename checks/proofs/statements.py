@@ -395,12 +395,16 @@ def safety_statements() -> list[Statement]:
             "checkpoint was processed successfully or described in a destination "
             "record.",
             expected="holds",
-            assumes=f"{_DEFAULTS}; records do not outlive the stream's retention",
+            assumes=f"{_DEFAULTS}; records do not outlive the stream's retention "
+            "(a finite retry or age limit ends their retries first)",
             proof="inductive invariant",
             obligations=_no_silent_loss,
+            # Retention never trims when a retry or age limit ends every failing
+            # record's retries first; with neither, only retention ends them.
             applies=lambda mapping, style: (
                 mapping.report_batch_item_failures
                 and mapping.has_destination
+                and (mapping.retries_are_finite or mapping.age_is_finite)
                 and style in _REPORTS_FIRST_FAILURE
             ),
         ),
