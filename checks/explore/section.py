@@ -63,7 +63,7 @@ def run_explorer(run: Any) -> None:
     started = time.monotonic()
     rows = []
     documents = []
-    total_states = 0
+    total_states = total_edges = deepest = 0
     for index, cell in enumerate(cells):
 
         def progress(
@@ -77,11 +77,15 @@ def run_explorer(run: Any) -> None:
 
         exploration = explore_cell(cell, progress=progress)
         total_states += exploration.states
+        total_edges += exploration.edges
+        deepest = max(deepest, exploration.depth)
         verdicts = check_all(exploration)
-        if time.monotonic() - started > 1.0:
+        elapsed = time.monotonic() - started
+        if elapsed > 1.0:
             reporter.progress(
                 f"explore: {index + 1}/{len(cells)} configurations, "
-                f"{total_states} states"
+                f"{total_edges} steps, {total_states} unique states, depth "
+                f"{deepest}, {total_edges / elapsed:.0f} steps/s"
             )
         rows.append(_row(run, cell, exploration, verdicts))
         for verdict in verdicts:
