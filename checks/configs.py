@@ -164,10 +164,13 @@ def _poison_run(mapping: MappingConfig) -> str:
         text += ", and only it is discarded"
     text += f"; good records are delivered up to {_count(most, 'time')}"
     rules = ["R3"]
-    if mapping.bisect_batch_on_function_error:
-        rules.append("R5")
     if mapping.report_batch_item_failures:
+        # A reported failure is not bisected: it cuts the batch instead (R8).
         rules += ["R6", "R7"]
+        if mapping.bisect_batch_on_function_error:
+            rules.append("R8")
+    elif mapping.bisect_batch_on_function_error:
+        rules.append("R5")
     return f"{text} ({', '.join(rules)})"
 
 
