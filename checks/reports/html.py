@@ -10,15 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
-from checks.reports.content import (
-    Subject,
-    configuration_rows,
-    destination_rows,
-    record_rows,
-    steps_of,
-)
+from checks.reports.content import Subject, steps_of
 from checks.reports.graph import graph_svg
 from checks.reports.markdown import REPORT_FILES
+from checks.reports.tables import configuration_rows, destination_rows, record_rows
 from checks.reports.timeline import timeline_svg
 from checks.text import span
 

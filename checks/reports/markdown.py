@@ -10,14 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from checks.reports.content import (
-    Step,
-    Subject,
-    configuration_rows,
-    destination_rows,
-    record_rows,
-    steps_of,
-)
+from checks.reports.content import Step, Subject, steps_of
+from checks.reports.tables import configuration_rows, destination_rows, record_rows
 from checks.text import span
 
 __all__ = ["render_markdown", "markdown_table", "REPORT_FILES"]
