@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -347,16 +348,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         text = f"{option}: {error.message}" if option else error.one_line()
         reporter.error(f"error: {text}")
         return 2
+    try:
+        _print(reporter, args, costs, pattern)
+    except BrokenPipeError:
+        # The reader went away (``| head``): stop quietly, as other tools do.
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+    return 0
+
+
+def _print(
+    reporter: Reporter,
+    args: argparse.Namespace,
+    costs: list[ModeCost],
+    pattern: Pattern,
+) -> None:
     if args.json:
         print(json.dumps(_document(costs, pattern), indent=2))
-        return 0
+        return
     reporter.note(f"Failure pattern: {pattern.describe()}.")
     reporter.result(format_table(TABLE_HEADERS, table_rows(costs)))
     for cost in costs:
         reporter.note(f"  {cost.mode}: {' '.join(cost.batches)}")
     if args.out:
         reporter.note(f"written: {Path(args.out) / 'compare.html'}")
-    return 0
 
 
 def _document(costs: list[ModeCost], pattern: Pattern) -> dict[str, object]:
