@@ -22,6 +22,7 @@ from checks.proofs.encoding import (
     Expiry,
     ShardState,
     Shape,
+    RuleTable,
     rule_table,
     step,
     well_formed,
@@ -57,11 +58,11 @@ class _Sample:
         return z3.is_true(self.model.eval(term, model_completion=True))
 
 
-def _symbolic_step(undocumented: Undocumented):
+def _symbolic_step(rules: RuleTable):
     config = Configuration.fresh("drift")
     state = ShardState.fresh("drift.before")
     behaviour = Behaviour.fresh("drift.behaviour")
-    change = step(rule_table(undocumented), config, state, behaviour)
+    change = step(rules, config, state, behaviour)
     hard = [
         *config.constraints(),
         *well_formed(config, state),
@@ -117,9 +118,10 @@ def _wishes(rng: random.Random, config, state, behaviour) -> list[z3.BoolRef]:
     return wishes
 
 
-def _samples(count: int, seed: int, undocumented: Undocumented) -> list[_Sample]:
+def samples(count: int, seed: int, rules: RuleTable) -> list[_Sample]:
+    """``count`` diverse z3 models of one step of the encoding under ``rules``."""
     rng = random.Random(seed)
-    config, state, behaviour, change, hard = _symbolic_step(undocumented)
+    config, state, behaviour, change, hard = _symbolic_step(rules)
     samples = []
     for _ in range(count):
         solver = z3.Solver()
@@ -163,7 +165,7 @@ def _payload(sample: _Sample, shard: Shard) -> Any:
     }
 
 
-def _concrete(sample: _Sample, undocumented: Undocumented):
+def _concrete(sample: _Sample, undocumented: Undocumented, factory: Any = Rules):
     """The settings, shard, state and handler run the z3 model stands for."""
     config, state, behaviour = sample.config, sample.state, sample.behaviour
     records = sample.int(config.record_count)
@@ -191,7 +193,7 @@ def _concrete(sample: _Sample, undocumented: Undocumented):
         else None,
     )
     timing = Timing(retention_seconds=60 if expiry is Expiry.RETENTION else None)
-    rules = Rules(Settings(mapping, timing, undocumented), shard)
+    rules = factory(Settings(mapping, timing, undocumented), shard)
 
     start, end = sample.int(state.batch_start), sample.int(state.batch_end)
     pending: list[PendingBatch] = []
@@ -223,8 +225,14 @@ def _concrete(sample: _Sample, undocumented: Undocumented):
     return rules, concrete_state, None if old else run, rest, records
 
 
-def _compare(sample: _Sample, undocumented: Undocumented) -> tuple:
-    rules, before, run, rest, records = _concrete(sample, undocumented)
+def compare(
+    sample: _Sample, undocumented: Undocumented, factory: Any = Rules
+) -> tuple:
+    """Step the model (``factory``) from the sample's state and compare the results.
+
+    Returns the kind of step: (outcome, discarded, batches put in front, expiry).
+    """
+    rules, before, run, rest, records = _concrete(sample, undocumented, factory)
     change = sample.change
     action = rules.next_action(before)
     if run is not None:
@@ -283,10 +291,11 @@ def _compare(sample: _Sample, undocumented: Undocumented) -> tuple:
     ids=lambda u: ",".join(f"{k}={v}" for k, v in u.differences().items()) or "default",
 )
 def test_random_models_step_like_the_simulator(undocumented: Undocumented) -> None:
-    count = 120 if not undocumented.differences() else 40
+    count = 100 if not undocumented.differences() else 30
     seen = set()
-    for sample in _samples(count, seed=len(str(undocumented)), undocumented=undocumented):
-        seen.add(_compare(sample, undocumented))
+    rules = rule_table(undocumented)
+    for sample in samples(count, seed=len(str(undocumented)), rules=rules):
+        seen.add(compare(sample, undocumented))
     if not undocumented.differences():
         # The samples reach every kind of step: each outcome, discards, splits,
         # retries, and expiries.

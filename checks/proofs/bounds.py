@@ -322,6 +322,7 @@ def _isolation_obligations(rules: RuleTable) -> list[Obligation]:
             "split",
             [size >= 2, *_power_facts([one, size, lower, upper])],
             z3.And(lower >= 1, upper >= 1, worst == _isolation(size)),
+            measure=size,
         ),
     ]
 
