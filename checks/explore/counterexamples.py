@@ -166,7 +166,19 @@ def counterexample(
     configuration: str,
     name: str,
 ) -> Counterexample:
-    """A replayed counterexample (or witness) for ``verdict`` along ``path``."""
+    """A replayed counterexample (or witness) for ``verdict`` along ``path``.
+
+    Examples
+    --------
+    >>> from checks.explore.matrix import default_matrix, explore_cell
+    >>> from checks.explore.verdicts import check_all
+    >>> cell = next(c for c in default_matrix() if c.label == "whole/inf/throw")
+    >>> exploration = explore_cell(cell)
+    >>> progress = next(v for v in check_all(exploration) if v.verdict == "fails")
+    >>> example = counterexample(exploration, progress, progress.paths[0], "c", "x")
+    >>> example.is_lasso, example.trace.blocked
+    (True, True)
+    """
     scenario = scenario_for(exploration, path, name)
     trace = replay(exploration, path, scenario)
     prop = verdict.prop

@@ -272,7 +272,8 @@ def _print(
     reporter.note("== explorer: every property on every configuration")
     for prop in PROPERTIES:
         reporter.note(f"   {SHORT_NAMES[prop.name]} = {prop.name}: {prop.statement}")
-        reporter.detail(f"      fairness: {prop.fairness}; twin: {prop.twin}")
+        reporter.note(f"      assumes: {prop.fairness}")
+        reporter.detail(f"      not vacuous when reachable: {prop.twin}")
     headers = [
         "configuration",
         "states",

@@ -54,7 +54,15 @@ class Verdict:
 
 
 def check_all(exploration: Exploration) -> list[Verdict]:
-    """Every property's verdict on ``exploration``."""
+    """Every property's verdict on ``exploration``.
+
+    Examples
+    --------
+    >>> from checks.explore.matrix import default_matrix, explore_cell
+    >>> cell = next(c for c in default_matrix() if c.label == "whole/inf/throw")
+    >>> {v.property_name: v.verdict for v in check_all(explore_cell(cell))}["progress"]
+    'fails'
+    """
     return [check(exploration, prop) for prop in PROPERTIES]
 
 
