@@ -59,6 +59,19 @@ def test_each_reduction_keeps_every_verdict(label: str, without: Reductions) -> 
     assert reduced.states < full.states
 
 
+def test_reductions_keep_verdicts_with_a_poison_position() -> None:
+    # kinds decided lazily and a poison position of every batch: a record reached
+    # at the poison position uses up one of its own failures too (FailurePattern
+    # counts every processing), which the kind states must follow
+    for label in ("bisect/R2/throw", "custom/R2/report_all"):
+        base = _small(MATRIX[label])
+        space = FailureSpace(base.space.kinds, base.space.style, poison_positions=(2,))
+        cell = Cell(label, base.settings, base.records, space, base.mode, base.limits)
+        reduced = explore_cell(cell)
+        for without in (Reductions(lazy=False), Reductions(canonical=False)):
+            assert _verdicts(explore_cell(cell, without)) == _verdicts(reduced)
+
+
 @pytest.mark.parametrize("label", ["whole/inf/throw", "custom/inf/report_all"])
 def test_lazy_decisions_keep_the_lasso(label: str) -> None:
     cell = _small(MATRIX[label])
