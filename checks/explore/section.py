@@ -15,7 +15,7 @@ from typing import Any
 
 from checks.counterexample import Counterexample
 from checks.explore.counterexamples import ReplayMismatch, counterexample
-from checks.explore.graph import Exploration
+from checks.explore.graph import Exploration, ExplorationTooLarge
 from checks.explore.manifest import expected, pinned
 from checks.explore.matrix import Cell, cells_for_mapping, default_matrix, explore_cell
 from checks.explore.properties import PROPERTIES
@@ -24,7 +24,10 @@ from checks.reporting import format_table
 from checks.text import render_trace
 from model.scenario_file import scenario_to_dict
 
-__all__ = ["register", "run_explorer", "SHORT_NAMES"]
+__all__ = ["register", "run_explorer", "SHORT_NAMES", "MAX_STATES"]
+
+#: States one configuration may have before it is reported as too large to check.
+MAX_STATES = 200_000
 
 #: Column headings of the verdict table.
 SHORT_NAMES = {
@@ -75,7 +78,11 @@ def run_explorer(run: Any) -> None:
                     f"unique, depth {depth}, {rate:.0f} states/s"
                 )
 
-        exploration = explore_cell(cell, progress=progress)
+        try:
+            exploration = explore_cell(cell, progress=progress, max_states=MAX_STATES)
+        except ExplorationTooLarge as error:
+            run.fail(f"{cell.label}: not checked: {error}")
+            continue
         total_states += exploration.states
         total_edges += exploration.edges
         deepest = max(deepest, exploration.depth)
