@@ -145,7 +145,8 @@ def cells_for_mapping(
 
     Large limits are scaled down so the graph stays small, and each change is a
     note on the cell: BatchSize at most ``records``, MaximumRetryAttempts at most
-    3, and time counted in steps of a sixth of the record age limit.
+    3, and time counted in steps of a thirtieth of the record age limit (at least
+    10 s), so a record may wait about fifteen failed invocations before it expires.
     """
     notes = []
     changes: dict[str, object] = {}
@@ -160,7 +161,7 @@ def cells_for_mapping(
     checked = mapping.with_changes(**changes)
     step = STEP_SECONDS
     if mapping.age_is_finite:
-        step = max(STEP_SECONDS, math.ceil(mapping.maximum_record_age_in_seconds / 6))
+        step = max(STEP_SECONDS, math.ceil(mapping.maximum_record_age_in_seconds / 30))
         notes.append(f"an invocation and a back-off take {step} s each")
     notes.append(f"{records} records; retention unbounded")
     notes.extend(mapping.assumptions())
