@@ -71,10 +71,12 @@ def test_counterexamples_replay_in_the_simulator(results) -> None:
     examples = {key: results[key].counterexample for key in results}
     redelivery = examples["whole-batch-no-redelivery"].trace
     assert any(
-        any(step.before.succeeded[p] for p in range(step.invocation.batch.start,
-                                                    step.invocation.batch.end))
+        any(
+            step.before.succeeded[p]
+            for p in range(step.invocation.batch.start, step.invocation.batch.end)
+        )
         for step in redelivery.invocations
-    )  # fmt: skip
+    )
     loop = examples["infinite-retries-progress"]
     assert loop.is_lasso and loop.trace.blocked
     assert loop.trace.final.checkpoint == 0
@@ -102,8 +104,9 @@ def test_applies_to_follows_the_assumptions(results) -> None:
     assert stuck.applies_to(infinite, ResponseStyle.THROW)
     assert not stuck.applies_to(aged, ResponseStyle.THROW)
     minimum = results["minimum-checkpoint"]
-    assert minimum.applies_to(finite.with_changes(function_response_types=RBIF),
-                              ResponseStyle.REPORT_ALL)  # fmt: skip
+    assert minimum.applies_to(
+        finite.with_changes(function_response_types=RBIF), ResponseStyle.REPORT_ALL
+    )
     assert not minimum.applies_to(finite, ResponseStyle.REPORT_ALL)
 
 
@@ -122,23 +125,34 @@ def _deliveries(mapping: MappingConfig, records: int, failures: dict, style) -> 
 
 @pytest.mark.parametrize("batch_size, retries", [(1, 0), (3, 2), (4, 1), (5, 3)])
 def test_bounds_reached_by_the_worst_pattern(batch_size: int, retries: int) -> None:
-    base = MappingConfig(batch_size=batch_size, maximum_retry_attempts=retries,
-                         on_failure_destination=_QUEUE)  # fmt: skip
+    base = MappingConfig(
+        batch_size=batch_size,
+        maximum_retry_attempts=retries,
+        on_failure_destination=_QUEUE,
+    )
     # Whole batch: a poison record runs R + 1 times.
     whole = _deliveries(base, batch_size, {"1": POISON}, ResponseStyle.THROW)
     assert max(whole) == retries + 1
     # Bisect: poison first record, halvings 10 -> 5 -> 3 -> 2 -> 1 are ceil(log2 n).
     halvings = {1: 0, 3: 2, 4: 2, 5: 3}[batch_size]
-    bisect = _deliveries(base.with_changes(bisect_batch_on_function_error=True),
-                         batch_size, {"1": POISON}, ResponseStyle.THROW)  # fmt: skip
+    bisect = _deliveries(
+        base.with_changes(bisect_batch_on_function_error=True),
+        batch_size,
+        {"1": POISON},
+        ResponseStyle.THROW,
+    )
     assert bisect[0] == halvings + retries + 1
     # Custom checkpoints: each record stalls R times, then the next one fails, so
     # the last record of the batch is delivered at every start, R + 1 times each.
     failures = {str(n): FailsFirst(retries + 1) for n in range(2, batch_size)}
     failures["1"] = FailsFirst(retries)
     failures[str(batch_size)] = POISON
-    custom = _deliveries(base.with_changes(function_response_types=RBIF),
-                         batch_size, failures, ResponseStyle.REPORT_FIRST)  # fmt: skip
+    custom = _deliveries(
+        base.with_changes(function_response_types=RBIF),
+        batch_size,
+        failures,
+        ResponseStyle.REPORT_FIRST,
+    )
     assert custom[-1] == batch_size * (retries + 1) == max(custom)
 
 
@@ -149,11 +163,15 @@ def test_no_small_pattern_exceeds_the_bounds(style: ResponseStyle) -> None:
     base = MappingConfig(batch_size=batch_size, maximum_retry_attempts=retries)
     modes = {
         "whole": (base, retries + 1),
-        "bisect": (base.with_changes(bisect_batch_on_function_error=True),
-                   ceil_log2(batch_size) + retries + 1),
-        "custom": (base.with_changes(function_response_types=RBIF),
-                   batch_size * (retries + 1)),
-    }  # fmt: skip
+        "bisect": (
+            base.with_changes(bisect_batch_on_function_error=True),
+            ceil_log2(batch_size) + retries + 1,
+        ),
+        "custom": (
+            base.with_changes(function_response_types=RBIF),
+            batch_size * (retries + 1),
+        ),
+    }
     for mapping, bound in modes.values():
         worst = 0
         for pattern in itertools.product(kinds, repeat=4):
@@ -166,16 +184,18 @@ def test_isolation_count_matches_the_simulator() -> None:
     # Worked by hand from I(1) = 1, I(n) = 1 + max(I(ceil n/2), 1 + I(floor n/2)).
     by_hand = [1, 3, 4, 5, 5, 6, 6, 7, 7, 7, 7, 8]
     assert [isolation_invocations(n) for n in range(1, 13)] == by_hand
-    mapping = MappingConfig(batch_size=16, maximum_retry_attempts=0,
-                            bisect_batch_on_function_error=True)  # fmt: skip
+    mapping = MappingConfig(
+        batch_size=16, maximum_retry_attempts=0, bisect_batch_on_function_error=True
+    )
     for size, expected in enumerate(by_hand, start=1):
         counts = []
         for poison in range(1, size + 1):
             scenario = Scenario(
-                "isolate", Settings(mapping.with_changes(batch_size=size)),
+                "isolate",
+                Settings(mapping.with_changes(batch_size=size)),
                 Shard.numbered(size),
                 Handler(FailurePattern(by_sequence={str(poison): POISON})),
-            )  # fmt: skip
+            )
             batches = [
                 (step.invocation.batch.start, step.invocation.batch.end)
                 for step in simulate(scenario).invocations
@@ -194,7 +214,7 @@ def test_facts_about_logarithms_hold() -> None:
         assert power <= n < 2 * power and (power == 1 or power % 2 == 0)
 
 
-# -- the runner and the rule table ------------------------------------------------------
+# -- the runner and the rule table ---------------------------------------------------
 
 
 def test_contradictory_premises_are_not_a_proof() -> None:

@@ -20,15 +20,20 @@ from checks.proofs.encoding import (
     Behaviour,
     Configuration,
     Expiry,
-    ShardState,
-    Shape,
     RuleTable,
+    Shape,
+    ShardState,
     rule_table,
     step,
     well_formed,
 )
-from model.config import REPORT_BATCH_ITEM_FAILURES, MappingConfig, Settings, Timing
-from model.config import Undocumented
+from model.config import (
+    REPORT_BATCH_ITEM_FAILURES,
+    MappingConfig,
+    Settings,
+    Timing,
+    Undocumented,
+)
 from model.records import Record, Shard
 from model.responses import HandlerRun
 from model.semantics import Invoke, Rules
@@ -129,7 +134,9 @@ def samples(count: int, seed: int, rules: RuleTable) -> list[_Sample]:
         solver.add(*hard)
         wishes = _wishes(rng, config, state, behaviour)
         flags = [z3.Bool(f"wish{index}") for index in range(len(wishes))]
-        solver.add(*[z3.Implies(flag, wish) for flag, wish in zip(flags, wishes)])
+        solver.add(
+            *[z3.Implies(flag, wish) for flag, wish in zip(flags, wishes, strict=True)]
+        )
         # Drop wishes from the unsatisfiable core until the rest can hold together.
         active = list(flags)
         while solver.check(*active) == z3.unsat:
@@ -200,8 +207,9 @@ def _concrete(sample: _Sample, undocumented: Undocumented, factory: Any = Rules)
     rest: list[PendingBatch] = []
     if sample.bool(state.head_pending):
         pending.append(PendingBatch(start, end, sample.int(state.attempts)))
-        rest_count, pending_end = sample.int(state.rest_count), sample.int(
-            state.pending_end
+        rest_count, pending_end = (
+            sample.int(state.rest_count),
+            sample.int(state.pending_end),
         )
         edges = [end + index for index in range(rest_count)] + [pending_end]
         rest = [PendingBatch(a, b, 0) for a, b in zip(edges, edges[1:], strict=False)]
@@ -225,9 +233,7 @@ def _concrete(sample: _Sample, undocumented: Undocumented, factory: Any = Rules)
     return rules, concrete_state, None if old else run, rest, records
 
 
-def compare(
-    sample: _Sample, undocumented: Undocumented, factory: Any = Rules
-) -> tuple:
+def compare(sample: _Sample, undocumented: Undocumented, factory: Any = Rules) -> tuple:
     """Step the model (``factory``) from the sample's state and compare the results.
 
     Returns the kind of step: (outcome, discarded, batches put in front, expiry).
@@ -285,7 +291,9 @@ def compare(
         Undocumented(bisect_split="floor"),
         Undocumented(budget_renewed_on_advance=False),
         Undocumented(stalled_partial_counts_as_attempt=False),
-        Undocumented(unknown_identifier="ignored", unrecognised_payload="batch_failure"),
+        Undocumented(
+            unknown_identifier="ignored", unrecognised_payload="batch_failure"
+        ),
         Undocumented(bisect_on_malformed=False),
     ],
     ids=lambda u: ",".join(f"{k}={v}" for k, v in u.differences().items()) or "default",

@@ -18,6 +18,7 @@ from checks.proofs.encoding import FATE_CODES, Configuration, RuleTable, in_rang
 from checks.proofs.handlers import style_constraints
 from checks.proofs.runner import Obligation, Statement
 from checks.proofs.statements import Setting
+from model.config import MappingConfig
 from model.handler import ResponseStyle
 from model.state import Fate
 
@@ -65,7 +66,9 @@ def _log_facts(terms: list[z3.ArithRef]) -> list[z3.BoolRef]:
         facts.append(z3.Implies(term >= 1, _LOG(term) >= 0))
     for low in every:
         for high in every:
-            facts.append(z3.Implies(z3.And(1 <= low, low <= high), _LOG(low) <= _LOG(high)))
+            facts.append(
+                z3.Implies(z3.And(low >= 1, low <= high), _LOG(low) <= _LOG(high))
+            )
     return facts
 
 
@@ -95,7 +98,9 @@ _MODES = (
         "whole-batch retry",
         bisect=False,
         report_failures=False,
-        remaining=lambda config, size, offset, attempts: _retries_left(config, attempts),
+        remaining=lambda config, size, offset, attempts: _retries_left(
+            config, attempts
+        ),
         greatest=lambda config: config.max_retries + 1,
         formula="R + 1",
         worst_offset=lambda config: z3.IntVal(0),
@@ -106,8 +111,9 @@ _MODES = (
         "bisect",
         bisect=True,
         report_failures=False,
-        remaining=lambda config, size, offset, attempts: _LOG(size)
-        + _retries_left(config, attempts),
+        remaining=lambda config, size, offset, attempts: (
+            _LOG(size) + _retries_left(config, attempts)
+        ),
         greatest=lambda config: _LOG(config.batch_size) + config.max_retries + 1,
         formula="ceil(log2 B) + R + 1",
         worst_offset=lambda config: z3.IntVal(0),
@@ -118,9 +124,9 @@ _MODES = (
         "custom checkpoints",
         bisect=False,
         report_failures=True,
-        remaining=lambda config, size, offset, attempts: (offset + 1)
-        * (config.max_retries + 1)
-        - attempts,
+        remaining=lambda config, size, offset, attempts: (
+            (offset + 1) * (config.max_retries + 1) - attempts
+        ),
         greatest=lambda config: config.batch_size * (config.max_retries + 1),
         formula="B * (R + 1)",
         worst_offset=lambda config: config.batch_size - 1,
@@ -130,7 +136,7 @@ _MODES = (
 
 
 class _RecordView:
-    """One step seen from one record of the head batch: its potential before and after."""
+    """One step seen by one record of the head batch: its potential before and after."""
 
     def __init__(self, rules: RuleTable, mode: _Mode) -> None:
         here = self.here = Setting(rules)
@@ -147,8 +153,9 @@ class _RecordView:
             if mode.bisect
             else z3.BoolVal(True),
         ]
-        self.before = mode.remaining(config, state.batch_size, self.offset,
-                                     state.attempts)  # fmt: skip
+        self.before = mode.remaining(
+            config, state.batch_size, self.offset, state.attempts
+        )
         done = change.fate[record] != FATE_CODES[Fate.NOT_DONE]
         first, second = change.front
         # With nothing put in front, the record may be in the next fresh read.
@@ -174,15 +181,19 @@ class _RecordView:
         )
         self.delivered = z3.If(here.invokes, 1, 0)
         self.sizes_after = [batch.end - batch.start for batch in (first, second)]
-        self.keeps_mode = z3.And(
-            *[
-                z3.Implies(
-                    z3.And(batch.present, batch.end - batch.start >= 2),
-                    batch.attempts == 0,
-                )
-                for batch in (first, second)
-            ]
-        ) if mode.bisect else z3.BoolVal(True)  # fmt: skip
+        self.keeps_mode = (
+            z3.And(
+                *[
+                    z3.Implies(
+                        z3.And(batch.present, batch.end - batch.start >= 2),
+                        batch.attempts == 0,
+                    )
+                    for batch in (first, second)
+                ]
+            )
+            if mode.bisect
+            else z3.BoolVal(True)
+        )
         terms = [
             state.batch_size,
             *self.sizes_after,
@@ -201,8 +212,10 @@ def _witness(view: _RecordView, mode: _Mode) -> list[z3.BoolRef]:
         # Stall at the batch start until the last retry, then advance by one.
         advance = z3.And(state.attempts == here.config.max_retries, view.offset > 0)
         reached = z3.If(advance, 2, 1)
-        results = [behaviour.results[start] == advance,
-                   z3.Not(behaviour.results[start + 1])]  # fmt: skip
+        results = [
+            behaviour.results[start] == advance,
+            z3.Not(behaviour.results[start + 1]),
+        ]
     else:
         reached, results = z3.IntVal(1), [z3.Not(behaviour.results[start])]
     offset = [view.offset == 0] if mode.bisect else []
@@ -244,21 +257,22 @@ def _bound_obligations(mode: _Mode) -> Callable[[RuleTable], list[Obligation]]:
             == mode.greatest(config),
         )
         return [
-            Obligation("potential never grows", [*view.premises, *view.facts],
-                       step_goal),
+            Obligation(
+                "potential never grows", [*view.premises, *view.facts], step_goal
+            ),
             Obligation("first batch", entry_premises, entry_goal),
             Obligation(
                 "bound reached",
                 [*witness.premises, *witness.facts, *_witness(witness, mode)],
                 witness_goal,
             ),
-        ]  # fmt: skip
+        ]
 
     return obligations
 
 
-def _applies(mode: _Mode) -> Callable:
-    def applies(mapping, style) -> bool:  # type: ignore[no-untyped-def]
+def _applies(mode: _Mode) -> Callable[[MappingConfig, ResponseStyle], bool]:
+    def applies(mapping: MappingConfig, style: ResponseStyle) -> bool:
         return (
             mapping.retries_are_finite
             and mapping.bisect_batch_on_function_error == mode.bisect
@@ -275,11 +289,7 @@ _POWER = z3.Function("power_below", z3.IntSort(), z3.IntSort())
 
 
 def _isolation(term: z3.ArithRef) -> z3.ArithRef:
-    return (
-        1
-        + 2 * _FLOOR_LOG(term)
-        + z3.If(2 * term >= 3 * _POWER(term), 1, 0)
-    )
+    return 1 + 2 * _FLOOR_LOG(term) + z3.If(2 * term >= 3 * _POWER(term), 1, 0)
 
 
 def _power_facts(terms: list[z3.ArithRef]) -> list[z3.BoolRef]:
@@ -314,8 +324,11 @@ def _isolation_obligations(rules: RuleTable) -> list[Obligation]:
     one = z3.IntVal(1)
     # The batch fails and splits; a poison record in the upper half waits for the
     # lower half, which succeeds in one invocation.
-    worst = z3.If(1 + _isolation(lower) >= 2 + _isolation(upper),
-                  1 + _isolation(lower), 2 + _isolation(upper))  # fmt: skip
+    worst = z3.If(
+        1 + _isolation(lower) >= 2 + _isolation(upper),
+        1 + _isolation(lower),
+        2 + _isolation(upper),
+    )
     return [
         Obligation("one record", _power_facts([one]), _isolation(one) == 1),
         Obligation(
@@ -360,8 +373,7 @@ def bound_statements() -> list[Statement]:
             proof="strong induction on n over the split rule",
             obligations=_isolation_obligations,
             applies=lambda mapping, style: (
-                mapping.bisect_batch_on_function_error
-                and style is ResponseStyle.THROW
+                mapping.bisect_batch_on_function_error and style is ResponseStyle.THROW
             ),
         )
     )

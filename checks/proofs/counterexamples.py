@@ -30,7 +30,14 @@ from checks.proofs.handlers import pattern_results, style_constraints
 from checks.proofs.runner import Obligation, Statement
 from checks.proofs.statements import rank
 from model.config import REPORT_BATCH_ITEM_FAILURES, MappingConfig, Settings, Timing
-from model.handler import POISON, FailsFirst, FailurePattern, Handler, ResponseStyle
+from model.handler import (
+    POISON,
+    FailsFirst,
+    FailureKind,
+    FailurePattern,
+    Handler,
+    ResponseStyle,
+)
 from model.records import Shard
 from model.simulator import Scenario, Trace, simulate
 from model.state import Fate
@@ -115,14 +122,16 @@ class Unrolling:
             self.states.append(state)
             self.behaviours.append(behaviour)
 
-    def scenario(self, model: z3.ModelRef, setup: _Setup, name: str, text: str) -> Scenario:
+    def scenario(
+        self, model: z3.ModelRef, setup: _Setup, name: str, text: str
+    ) -> Scenario:
         """The concrete shard, configuration and handler of z3's model."""
 
         def value(term: z3.ExprRef) -> int:
             return model.eval(term, model_completion=True).as_long()
 
         records = value(self.config.record_count)
-        failures: dict[str, object] = {}
+        failures: dict[str, FailureKind] = {}
         for position in range(records):
             poisoned = model.eval(self.poison_flags[position], model_completion=True)
             if z3.is_true(poisoned):
@@ -144,7 +153,7 @@ class Unrolling:
             name=name,
             settings=Settings(mapping=mapping, timing=Timing(retention_seconds=None)),
             shard=Shard.numbered(records),
-            handler=Handler(FailurePattern(by_sequence=failures), setup.style),  # type: ignore[arg-type]
+            handler=Handler(FailurePattern(by_sequence=failures), setup.style),
             description=f"z3's counterexample to: {text}",
         )
 
@@ -177,7 +186,9 @@ def _stuck(unrolling: Unrolling) -> z3.BoolRef:
         first.head_pending,
         *[
             after == before
-            for after, before in zip(rank(config, second)[:2], rank(config, first)[:2])
+            for after, before in zip(
+                rank(config, second)[:2], rank(config, first)[:2], strict=True
+            )
         ],
         second.batch_start == first.batch_start,
         second.batch_end == first.batch_end,
@@ -238,8 +249,9 @@ _CLAIMS = (
         property_name="progress",
         text="With MaximumRetryAttempts -1 (infinite), every shard is finished even "
         "with a poison record.",
-        setup=_Setup(False, False, False, ResponseStyle.THROW, steps=2,
-                     poison_only=True),  # fmt: skip
+        setup=_Setup(
+            False, False, False, ResponseStyle.THROW, steps=2, poison_only=True
+        ),
         violation=_stuck,
         shows=_shows_loop,
         explanation="the poison record fails every invocation of the same batch "
@@ -291,8 +303,9 @@ def _replay(
     claim: _FalseClaim,
 ) -> Callable[[z3.ModelRef, Unrolling], Counterexample | None]:
     def replay(model: z3.ModelRef, unrolling: Unrolling) -> Counterexample | None:
-        scenario = unrolling.scenario(model, claim.setup, f"proof-{claim.key}",
-                                      claim.text)  # fmt: skip
+        scenario = unrolling.scenario(
+            model, claim.setup, f"proof-{claim.key}", claim.text
+        )
         trace = simulate(scenario, step_limit=claim.step_limit)
         shown, loop_start = claim.shows(trace)
         if not shown:

@@ -83,7 +83,7 @@ def in_range(position: z3.ArithRef, start: Any, end: Any) -> z3.BoolRef:
 
 @dataclass(frozen=True)
 class Configuration:
-    """The mapping settings as z3 terms: N records, BatchSize B, MaximumRetryAttempts R."""
+    """The mapping settings as z3 terms: N records, BatchSize B, retry limit R."""
 
     record_count: z3.ArithRef
     batch_size: z3.ArithRef
@@ -402,23 +402,25 @@ def _choose(condition: z3.BoolRef, then: Any, otherwise: Any) -> Any:
                 )
             )
             if isinstance(getattr(then, item.name), tuple)
-            else z3.If(condition, getattr(then, item.name), getattr(otherwise, item.name))
+            else z3.If(
+                condition, getattr(then, item.name), getattr(otherwise, item.name)
+            )
         )
         for item in fields(then)
     }
     return type(then)(**values)
 
 
-def _settle(
-    fate: z3.ArrayRef, start: Any, end: Any, new_fate: Any
-) -> z3.ArrayRef:
+def _settle(fate: z3.ArrayRef, start: Any, end: Any, new_fate: Any) -> z3.ArrayRef:
     """Records ``start..end`` not yet done take ``new_fate`` (a term over position)."""
     position = z3.Int("settled_position")
     value = new_fate(position) if callable(new_fate) else new_fate
     return z3.Lambda(
         [position],
         z3.If(
-            z3.And(in_range(position, start, end), fate[position] == _fate(Fate.NOT_DONE)),
+            z3.And(
+                in_range(position, start, end), fate[position] == _fate(Fate.NOT_DONE)
+            ),
             value,
             fate[position],
         ),
@@ -466,17 +468,26 @@ def _invoke(
     ) -> Step:
         iterator = z3.If(front[0].present, front[0].start, checkpoint)
         return Step(
-            outcome, checkpoint, iterator, front, fate, succeeded, deliveries,
-            processed, *discard,
-        )  # fmt: skip
+            outcome,
+            checkpoint,
+            iterator,
+            front,
+            fate,
+            succeeded,
+            deliveries,
+            processed,
+            *discard,
+        )
 
     no_discard = (z3.BoolVal(False), z3.IntVal(0), z3.IntVal(0))
 
     # R2: success settles the batch; failed records count as processed, lost.
     success = finish(
-        end, (_NO_BATCH, _NO_BATCH), _settle(state.fate, start, end, processed_or(silent)),
+        end,
+        (_NO_BATCH, _NO_BATCH),
+        _settle(state.fate, start, end, processed_or(silent)),
         no_discard,
-    )  # fmt: skip
+    )
 
     # R6/R7: a partial failure cuts the batch and retries the remainder.
     cut = rules.partial_cut(behaviour)
@@ -488,15 +499,18 @@ def _invoke(
     partial = _choose(
         partial_exhausted,
         finish(
-            end, (_NO_BATCH, _NO_BATCH),
+            end,
+            (_NO_BATCH, _NO_BATCH),
             _settle(settled, cut, end, _discard_fate(config)),
             (z3.BoolVal(True), cut, end),
         ),
         finish(
-            cut, (Batch(z3.BoolVal(True), cut, end, remainder_attempts), _NO_BATCH),
-            settled, no_discard,
+            cut,
+            (Batch(z3.BoolVal(True), cut, end, remainder_attempts), _NO_BATCH),
+            settled,
+            no_discard,
         ),
-    )  # fmt: skip
+    )
 
     # R3/R5: a failed invocation is bisected, retried whole, or discarded.
     middle = start + rules.split_point(end - start)
@@ -510,22 +524,25 @@ def _invoke(
                 Batch(z3.BoolVal(True), start, middle, halves),
                 Batch(z3.BoolVal(True), middle, end, halves),
             ),
-            state.fate, no_discard,
+            state.fate,
+            no_discard,
         ),
         _choose(
             config.exhausted(retried),
             finish(
-                end, (_NO_BATCH, _NO_BATCH),
+                end,
+                (_NO_BATCH, _NO_BATCH),
                 _settle(state.fate, start, end, _discard_fate(config)),
                 (z3.BoolVal(True), start, end),
             ),
             finish(
                 state.checkpoint,
                 (Batch(z3.BoolVal(True), start, end, retried), _NO_BATCH),
-                state.fate, no_discard,
+                state.fate,
+                no_discard,
             ),
         ),
-    )  # fmt: skip
+    )
 
     return _choose(
         outcome == _outcome(Outcome.SUCCESS),
@@ -580,8 +597,9 @@ def step(
 
 def initial_state(config: Configuration) -> ShardState:
     """Nothing delivered: the head is a fresh read of the first BatchSize records."""
-    end = z3.If(config.batch_size < config.record_count, config.batch_size,
-                config.record_count)  # fmt: skip
+    end = z3.If(
+        config.batch_size < config.record_count, config.batch_size, config.record_count
+    )
     zero = z3.IntVal(0)
     return ShardState(
         checkpoint=zero,
@@ -679,11 +697,14 @@ def successor(
     next_end, next_attempts = fresh.batch_end, fresh.attempts
     rest_after_pop = rest_count - 1
 
-    head = z3.If(first.present, first.start, z3.If(has_rest, state.batch_end,
-                                                   change.checkpoint))  # fmt: skip
+    head = z3.If(
+        first.present, first.start, z3.If(has_rest, state.batch_end, change.checkpoint)
+    )
     known = [
-        z3.Implies(first.present, z3.And(next_end == first.end,
-                                         next_attempts == first.attempts)),
+        z3.Implies(
+            first.present,
+            z3.And(next_end == first.end, next_attempts == first.attempts),
+        ),
         z3.Implies(
             z3.And(popped, has_rest),
             z3.And(
@@ -695,9 +716,11 @@ def successor(
                 pending_end - next_end >= rest_after_pop,
             ),
         ),
-        z3.Implies(z3.And(popped, z3.Not(has_rest)),
-                   z3.And(next_end == read_end, next_attempts == 0)),
-    ]  # fmt: skip
+        z3.Implies(
+            z3.And(popped, z3.Not(has_rest)),
+            z3.And(next_end == read_end, next_attempts == 0),
+        ),
+    ]
     after = ShardState(
         checkpoint=change.checkpoint,
         iterator=change.iterator,

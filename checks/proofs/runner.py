@@ -168,7 +168,7 @@ def prove(
     *,
     time_limit: float = TIME_LIMIT_SECONDS,
 ) -> ProofResult:
-    """Check every obligation of ``statement`` under ``rules`` (default: the model's)."""
+    """Check each obligation of ``statement`` under ``rules`` (default: the model's)."""
     from checks.proofs.encoding import rule_table
 
     began = time.perf_counter()

@@ -19,8 +19,8 @@ from checks.proofs.encoding import (
     Configuration,
     Expiry,
     RuleTable,
-    ShardState,
     Shape,
+    ShardState,
     Step,
     in_range,
     initial_state,
@@ -75,9 +75,7 @@ def _inductive(
     base_config = Configuration.fresh("initial")
     first = initial_state(base_config)
     base_premises = base_config.constraints()
-    base_goal = z3.And(
-        *well_formed(base_config, first), *invariant(base_config, first)
-    )
+    base_goal = z3.And(*well_formed(base_config, first), *invariant(base_config, first))
     here = Setting(rules)
     premises = [*here.premises, *invariant(here.config, here.state), *assumptions(here)]
     goal = [
@@ -144,9 +142,7 @@ def _minimum_checkpoint(rules: RuleTable) -> list[Obligation]:
         least,
         z3.And(here.change.discarded, after.checkpoint == here.state.batch_end),
     )
-    return [
-        Obligation("one step", [*here.premises, *_partial_premises(here)], goal)
-    ]
+    return [Obligation("one step", [*here.premises, *_partial_premises(here)], goal)]
 
 
 def _first_failure_behind(rules: RuleTable) -> list[Obligation]:
@@ -322,8 +318,7 @@ def _bisect_discards_only_poison(rules: RuleTable) -> list[Obligation]:
         return [
             here.config.bisect,
             here.invokes,
-            here.behaviour.results
-            == z3.Lambda([position], position != poison),
+            here.behaviour.results == z3.Lambda([position], position != poison),
             *style_constraints(ResponseStyle.THROW, here.state, here.behaviour),
         ]
 
@@ -445,8 +440,7 @@ def safety_statements() -> list[Statement]:
             proof="inductive invariant",
             obligations=_bisect_discards_only_poison,
             applies=lambda mapping, style: (
-                mapping.bisect_batch_on_function_error
-                and style is ResponseStyle.THROW
+                mapping.bisect_batch_on_function_error and style is ResponseStyle.THROW
             ),
         ),
     ]
