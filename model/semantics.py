@@ -219,8 +219,9 @@ class Rules:
                 action.start, action.end, action.condition, None, "retention"
             )
             why = (
-                f"{self._records(action.start, action.end)} outlived the stream's "
-                "retention and were trimmed: lost without a trace"
+                f"{self._span(action.start, action.end)} older than the stream's "
+                f"retention, so {self._they(action.start, action.end)} trimmed: lost "
+                "without a trace"
             )
             return Transition(state, after, None, (discard,), ("retention",), why)
 
@@ -241,8 +242,9 @@ class Rules:
             rule="R4",
         )
         why = (
-            f"{self._records(action.start, action.end)} passed "
-            f"MaximumRecordAgeInSeconds and were discarded without invoking "
+            f"{self._span(action.start, action.end)} older than "
+            f"MaximumRecordAgeInSeconds, so {self._they(action.start, action.end)} "
+            "discarded without invoking "
             f"the function{self._destination_clause()}"
         )
         return Transition(state, after, None, (discard,), ("R4",), why)
@@ -372,10 +374,7 @@ class Rules:
         if moved and undocumented.budget_renewed_on_advance:
             why += f"; {self._span(cut, end)} retried with a fresh retry budget (R7)"
         else:
-            why += (
-                f"; {self._span(cut, end)} retried "
-                f"({attempts} of {self._budget_text()} retries used)"
-            )
+            why += f"; {self._span(cut, end)} retried ({self._budget_text(attempts)})"
         return Transition(before, after, record, (), rules, why)
 
     def _after_batch_failure(
@@ -421,10 +420,7 @@ class Rules:
 
         pending = (PendingBatch(batch.start, batch.end, attempts), *rest)
         after = self._settle(state, fates=state.fates, pending=pending)
-        why = (
-            f"{what}, so the same batch is retried "
-            f"({attempts} of {self._budget_text()} retries used)"
-        )
+        why = f"{what}, so the same batch is retried ({self._budget_text(attempts)})"
         return Transition(before, after, record, (), (rule,), why)
 
     # -- helpers shared by the transitions --------------------------------------
@@ -522,17 +518,21 @@ class Rules:
             return f"record {self._seq(start)} is"
         return f"records {self._seq(start)}..{self._seq(end - 1)} are"
 
+    @staticmethod
+    def _they(start: int, end: int) -> str:
+        return "it is" if end - start == 1 else "they are"
+
     def _records(self, start: int, end: int) -> str:
         return self._span(start, end).rsplit(" ", 1)[0]
 
     def _halves_text(self, halves: tuple[PendingBatch, PendingBatch]) -> str:
         return " and ".join(self._records(half.start, half.end) for half in halves)
 
-    def _budget_text(self) -> str:
+    def _budget_text(self, attempts: int) -> str:
         mapping = self.settings.mapping
         if not mapping.retries_are_finite:
-            return "unlimited"
-        return str(mapping.maximum_retry_attempts)
+            return f"retry {attempts}; MaximumRetryAttempts -1 sets no limit"
+        return f"{attempts} of {mapping.maximum_retry_attempts} retries used"
 
     def _destination_clause(self) -> str:
         if self.settings.mapping.has_destination:
