@@ -71,7 +71,7 @@ def _symbolic_step(rules: RuleTable):
     hard = [
         *config.constraints(),
         *well_formed(config, state),
-        *behaviour.valid(state),
+        *behaviour.valid(state, config.record_count),
         state.checkpoint < config.record_count,
         config.record_count <= MOST_RECORDS,
         config.batch_size <= MOST_RECORDS,
@@ -107,6 +107,7 @@ def _wishes(rng: random.Random, config, state, behaviour) -> list[z3.BoolRef]:
         state.attempts == rng.randint(0, 3),
         state.rest_count == rng.randint(0, 2),
         behaviour.expiry == expiry,
+        behaviour.expire_end == rng.randint(1, records),
         behaviour.threw == (rng.random() < 0.3),
         behaviour.shape == rng.choice(list(Shape) + [Shape.REPORT] * 3),
         behaviour.reached == rng.randint(0, MOST_RECORDS),
@@ -255,9 +256,22 @@ def compare(sample: _Sample, undocumented: Undocumented, factory: Any = Rules) -
         for b in change.front
         if sample.bool(b.present)
     ]
-    assert after.checkpoint == sample.int(change.checkpoint)
+    checkpoint = sample.int(change.checkpoint)
+    # Batches behind the head are untouched, except by retention trimming past it;
+    # what the successor assumes of them must hold.
+    rest_after = [
+        PendingBatch(max(batch.start, checkpoint), batch.end, batch.attempts)
+        for batch in rest
+        if batch.end > checkpoint
+    ]
+    if rest_after and not front:
+        assert rest_after[0].start == checkpoint
+        assert len(rest_after) <= len(rest)
+    if checkpoint <= sample.int(sample.state.batch_end):
+        assert len(rest_after) == len(rest)
+    assert after.checkpoint == checkpoint
     assert after.iterator == sample.int(change.iterator)
-    assert after.pending == tuple(front + rest)
+    assert after.pending == tuple(front + rest_after)
     assert [FATE_CODES[fate] for fate in after.fates] == [
         sample.int(change.fate[p]) for p in range(records)
     ]
@@ -302,8 +316,15 @@ def test_random_models_step_like_the_simulator(undocumented: Undocumented) -> No
     count = 100 if not undocumented.differences() else 30
     seen = set()
     rules = rule_table(undocumented)
+    trimmed_past_the_batch = False
     for sample in samples(count, seed=len(str(undocumented)), rules=rules):
         seen.add(compare(sample, undocumented))
+        behaviour, state = sample.behaviour, sample.state
+        trimmed_past_the_batch |= sample.int(
+            behaviour.expiry
+        ) == Expiry.RETENTION and sample.int(behaviour.expire_end) > sample.int(
+            state.batch_end
+        )
     if not undocumented.differences():
         # The samples reach every kind of step: each outcome, discards, splits,
         # retries, and expiries.
@@ -312,3 +333,4 @@ def test_random_models_step_like_the_simulator(undocumented: Undocumented) -> No
         assert any(kind[1] for kind in seen)
         assert any(kind[2] == 2 for kind in seen)
         assert any(kind[2] == 1 and kind[0] is not None for kind in seen)
+        assert trimmed_past_the_batch

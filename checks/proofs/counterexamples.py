@@ -111,7 +111,7 @@ class Unrolling:
             behaviour = Behaviour.fresh(f"{name}.behaviour{index}")
             self.premises += [
                 state.checkpoint < config.record_count,
-                *behaviour.valid(state),
+                *behaviour.valid(state, config.record_count),
                 behaviour.expiry == Expiry.NONE,
                 *style_constraints(setup.style, state, behaviour),
                 pattern_results(state, behaviour, self.poison, self.fails_first),

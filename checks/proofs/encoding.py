@@ -205,15 +205,20 @@ class Behaviour:
     def succeeded_at(self, state: ShardState, position: Any) -> z3.BoolRef:
         return z3.And(self.reached_position(state, position), self.results[position])
 
-    def valid(self, state: ShardState) -> list[z3.BoolRef]:
-        """What any handler can do: the response is one of the R2 table's rows."""
+    def valid(self, state: ShardState, record_count: Any) -> list[z3.BoolRef]:
+        """What can happen at the head: an expiry, or any row of the R2 table.
+
+        The age limit discards records of the head batch only (R4); retention may
+        trim past its end, up to the end of the shard.
+        """
         start, end = state.batch_start, state.batch_end
         position = z3.Int("reported_position")
+        expiry_end = z3.If(self.expiry == Expiry.RETENTION, record_count, end)
         return [
             z3.And(self.expiry >= Expiry.NONE, self.expiry <= Expiry.RETENTION),
             z3.Implies(
                 self.expiry != Expiry.NONE,
-                z3.And(start < self.expire_end, self.expire_end <= end),
+                z3.And(start < self.expire_end, self.expire_end <= expiry_end),
             ),
             z3.And(self.reached >= 0, self.reached <= end - start),
             z3.And(self.shape >= Shape.EMPTY, self.shape <= Shape.UNRECOGNISED),
@@ -684,22 +689,23 @@ def successor(
     """The state after ``change``, and what is known of a head taken from the queue.
 
     When the step leaves no batch in front, the next head is the next pending batch
-    (known only through the summary: it starts where the old head ended) or, with
-    nothing pending, a fresh read from the new checkpoint.
+    (known only through the summary: it starts at the new checkpoint, which is where
+    the old head ended unless retention trimmed further) or, with nothing pending,
+    a fresh read from the new checkpoint.
     """
     fresh = ShardState.fresh(name)
-    has_rest = z3.And(state.head_pending, state.rest_count > 0)
     rest_count = z3.If(state.head_pending, state.rest_count, 0)
     pending_end = z3.If(state.head_pending, state.pending_end, state.batch_end)
+    has_rest = z3.And(
+        state.head_pending, state.rest_count > 0, change.checkpoint < pending_end
+    )
     first, second = change.front
     popped = z3.Not(first.present)
     read_end = _fresh_read_end(config, change.checkpoint)
     next_end, next_attempts = fresh.batch_end, fresh.attempts
-    rest_after_pop = rest_count - 1
+    rest_after_pop = fresh.rest_count
 
-    head = z3.If(
-        first.present, first.start, z3.If(has_rest, state.batch_end, change.checkpoint)
-    )
+    head = z3.If(first.present, first.start, change.checkpoint)
     known = [
         z3.Implies(
             first.present,
@@ -708,10 +714,17 @@ def successor(
         z3.Implies(
             z3.And(popped, has_rest),
             z3.And(
-                state.batch_end < next_end,
+                change.checkpoint < next_end,
                 next_end <= pending_end,
                 next_attempts >= 0,
                 next_attempts <= state.rest_attempts,
+                rest_after_pop >= 0,
+                rest_after_pop <= rest_count - 1,
+                # only retention trimming past the old head drops more batches
+                z3.Implies(
+                    change.checkpoint == state.batch_end,
+                    rest_after_pop == rest_count - 1,
+                ),
                 (next_end == pending_end) == (rest_after_pop == 0),
                 pending_end - next_end >= rest_after_pop,
             ),

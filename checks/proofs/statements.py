@@ -51,7 +51,7 @@ class Setting:
         self.premises: list[z3.BoolRef] = [
             *self.config.constraints(),
             *well_formed(self.config, self.state),
-            *self.behaviour.valid(self.state),
+            *self.behaviour.valid(self.state, self.config.record_count),
             *known,
             self.state.checkpoint < self.config.record_count,
         ]
