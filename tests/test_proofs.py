@@ -244,3 +244,39 @@ def test_verify_prints_the_table_and_the_json() -> None:
     with redirect_stdout(out):
         assert main(["--only", "proofs", "-q"]) == 0
     assert "checkpoint-safety" in out.getvalue() and "seconds" in out.getvalue()
+
+
+def test_every_kind_of_step_satisfies_the_premises() -> None:
+    # A branch whose premises contradicted each other would be left out of every
+    # inductive step without notice: each kind of step must be possible.
+    from checks.proofs.encoding import OUTCOME_CODES, Expiry
+    from checks.proofs.statements import Setting
+    from model.responses import Outcome
+
+    here = Setting(rule_table())
+    first, second = here.change.front
+    has_rest = z3.And(here.state.head_pending, here.state.rest_count > 0)
+    kinds = {
+        f"outcome {outcome}": here.change.outcome == code
+        for outcome, code in OUTCOME_CODES.items()
+    }
+    kinds.update(
+        {
+            "age expiry": here.behaviour.expiry == Expiry.AGE,
+            "retention past the head": z3.And(
+                here.behaviour.expiry == Expiry.RETENTION,
+                here.behaviour.expire_end > here.state.pending_end,
+                has_rest,
+            ),
+            "split": second.present,
+            "retry": z3.And(first.present, z3.Not(second.present)),
+            "next pending batch": z3.And(z3.Not(first.present), has_rest),
+            "fresh read": z3.And(z3.Not(first.present), z3.Not(has_rest)),
+            "discard": here.change.discarded,
+        }
+    )
+    for name, kind in kinds.items():
+        solver = z3.Solver()
+        solver.add(*here.premises, kind)
+        assert solver.check() == z3.sat, name
+    assert "outcome malformed" in kinds and Outcome.MALFORMED in OUTCOME_CODES
