@@ -78,9 +78,11 @@ def judge_as_implementation(
         found = verdict.divergence
         if found is None:
             continue
+        # The model's side without its reason: the line stays readable.
+        allowed = found.allowed.split(": after the previous step")[0]
         text = (
             f"{scenario.name} {found.where()}: observed {found.observed}; "
-            f"the model allows {found.allowed}"
+            f"the model allows {allowed}"
         )
         catches.append(Catch("oracle", _split_rules(found.rule), text))
     return catches
@@ -118,25 +120,27 @@ def score_line(result: MutantScore) -> str:
 
     >>> from checks.mutants.catalogue import mutant
     >>> line = score_line(MutantScore(mutant("floor-split"),
-    ...     (Catch("oracle", ("R5",), "article-bisect-record line 4"),)))
-    >>> line.split(":")[0]
-    'caught  floor-split (R5)'
+    ...     (Catch("oracle", ("R5",), "article-bisect-record line 6"),)))
+    >>> line
+    'caught  floor-split (R5): oracle: article-bisect-record line 6 [R5]; verify: -'
     """
     mutant = result.mutant
     head = f"{mutant.name} ({mutant.rule})"
-    naming = result.naming
-    if naming:
-        by_how: dict[str, Catch] = {}
-        for catch in naming:
-            by_how.setdefault(catch.how, catch)
-        found = "; ".join(
-            f"{how}: {catch.text} [rule {','.join(catch.rules)}]"
-            for how, catch in by_how.items()
-        )
-        return f"caught  {head}: {found}"
-    others = "; ".join(
-        f"{catch.how} named {','.join(catch.rules)}" for catch in result.catches
-    )
-    return f"MISSED  {head}: {mutant.description}" + (
-        f" (told apart, but not by its rule: {others})" if others else ""
-    )
+    parts = []
+    for how in ("oracle", "verify"):
+        found = [catch for catch in result.catches if catch.how == how]
+        naming = [catch for catch in found if catch.names(mutant.rule)]
+        if naming:
+            more = f" (+{len(naming) - 1} more)" if len(naming) > 1 else ""
+            first = naming[0]
+            parts.append(f"{how}: {first.text} [{','.join(first.rules)}]{more}")
+        elif found:
+            named = sorted({rule for catch in found for rule in catch.rules})
+            parts.append(
+                f"{how}: {len(found)} differences, none naming {mutant.rule} "
+                f"(they name {','.join(named) or 'no rule'}: {found[0].text})"
+            )
+        else:
+            parts.append(f"{how}: -")
+    verdict = "caught" if result.caught else "MISSED"
+    return f"{verdict}  {head}: {'; '.join(parts)}"
