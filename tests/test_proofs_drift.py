@@ -124,15 +124,42 @@ def _wishes(rng: random.Random, config, state, behaviour) -> list[z3.BoolRef]:
     return wishes
 
 
+def _kinds(state: ShardState, behaviour: Behaviour, change: Any) -> list[z3.BoolRef]:
+    """Kinds of step every run of samples includes, whatever z3's choices."""
+    first, second = change.front
+    kinds = [change.outcome == code for code in OUTCOME_CODES.values()]
+    return [
+        *kinds,
+        behaviour.expiry == Expiry.AGE,
+        z3.And(
+            behaviour.expiry == Expiry.RETENTION,
+            behaviour.expire_end > state.batch_end,
+            state.head_pending,
+            state.rest_count > 0,
+        ),
+        second.present,
+        z3.And(first.present, z3.Not(second.present), behaviour.expiry == Expiry.NONE),
+        change.discarded,
+    ]
+
+
 def samples(count: int, seed: int, rules: RuleTable) -> list[_Sample]:
-    """``count`` diverse z3 models of one step of the encoding under ``rules``."""
+    """``count`` diverse z3 models of one step of the encoding under ``rules``.
+
+    The first samples are each of one kind of step (``_kinds``); the rest are
+    steered only by random targets.
+    """
     rng = random.Random(seed)
     config, state, behaviour, change, hard = _symbolic_step(rules)
+    forced = _kinds(state, behaviour, change)
     samples = []
-    for _ in range(count):
+    for index in range(count):
         solver = z3.Solver()
         solver.set("timeout", 5000)
         solver.add(*hard)
+        # A kind that a broken rule table can no longer produce is skipped.
+        if index < len(forced) and solver.check(forced[index]) == z3.sat:
+            solver.add(forced[index])
         wishes = _wishes(rng, config, state, behaviour)
         flags = [z3.Bool(f"wish{index}") for index in range(len(wishes))]
         solver.add(
