@@ -14,12 +14,19 @@ from dataclasses import dataclass
 
 import z3
 
-from checks.proofs.encoding import FATE_CODES, Configuration, RuleTable, in_range
+from checks.proofs.encoding import (
+    FATE_CODES,
+    OUTCOME_CODES,
+    Configuration,
+    RuleTable,
+    in_range,
+)
 from checks.proofs.handlers import style_constraints
 from checks.proofs.runner import Obligation, Statement
 from checks.proofs.statements import Setting
 from model.config import MappingConfig
 from model.handler import ResponseStyle
+from model.responses import Outcome
 from model.state import Fate
 
 __all__ = ["bound_statements", "isolation_invocations", "ceil_log2"]
@@ -317,13 +324,36 @@ def _power_facts(terms: list[z3.ArithRef]) -> list[z3.BoolRef]:
     return facts
 
 
+def _bisect_step(rules: RuleTable, poison: z3.ArithRef, inside: bool) -> Setting:
+    """One invocation of the head batch under bisect by a handler that throws."""
+    here = Setting(rules)
+    state, behaviour = here.state, here.behaviour
+    position = z3.Int("pattern")
+    here.premises += [
+        here.config.bisect,
+        here.invokes,
+        behaviour.results == z3.Lambda([position], position != poison),
+        in_range(poison, state.batch_start, state.batch_end) == inside,
+        *style_constraints(ResponseStyle.THROW, state, behaviour),
+    ]
+    return here
+
+
 def _isolation_obligations(rules: RuleTable) -> list[Obligation]:
+    poison = z3.Int("poison")
+    one = z3.IntVal(1)
+    # A batch without the poison record succeeds in one invocation: it is done.
+    clean = _bisect_step(rules, poison, inside=False)
+    # A batch of two or more with the poison record splits at the split point, and
+    # the lower half runs first.
+    split = _bisect_step(rules, poison, inside=True)
+    first, second = split.change.front
+    start, end = split.state.batch_start, split.state.batch_end
+    middle = start + rules.split_point(end - start)
+    # So a poison record in the upper half waits one invocation for the lower half.
     size = z3.Int("size")
     lower = rules.split_point(size)
     upper = size - lower
-    one = z3.IntVal(1)
-    # The batch fails and splits; a poison record in the upper half waits for the
-    # lower half, which succeeds in one invocation.
     worst = z3.If(
         1 + _isolation(lower) >= 2 + _isolation(upper),
         1 + _isolation(lower),
@@ -331,6 +361,26 @@ def _isolation_obligations(rules: RuleTable) -> list[Obligation]:
     )
     return [
         Obligation("one record", _power_facts([one]), _isolation(one) == 1),
+        Obligation(
+            "a batch without the poison record",
+            clean.premises,
+            z3.And(
+                clean.change.outcome == OUTCOME_CODES[Outcome.SUCCESS],
+                z3.Not(clean.change.front[0].present),
+            ),
+        ),
+        Obligation(
+            "a batch with it splits, lower half first",
+            [*split.premises, end - start >= 2],
+            z3.And(
+                first.present,
+                second.present,
+                first.start == start,
+                first.end == middle,
+                second.start == middle,
+                second.end == end,
+            ),
+        ),
         Obligation(
             "split",
             [size >= 2, *_power_facts([one, size, lower, upper])],
