@@ -239,6 +239,11 @@ def test_verify_prints_the_table_and_the_json() -> None:
     proofs = json.loads(out.getvalue())["proofs"]
     assert {entry["key"]: entry["result"] for entry in proofs} == EXPECTED
     assert all({"statement", "result", "seconds"} <= set(entry) for entry in proofs)
+    replayable = [entry for entry in proofs if "counterexample" in entry]
+    assert len(replayable) == 4
+    assert all(
+        entry["counterexample"]["scenario"]["records"] >= 1 for entry in replayable
+    )
 
     out = io.StringIO()
     with redirect_stdout(out):

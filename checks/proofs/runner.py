@@ -116,8 +116,18 @@ class ProofResult:
             document["time_limit"] = self.time_limit
         if self.failed_obligation:
             document["obligation"] = self.failed_obligation
-        if self.counterexample is not None:
-            document["counterexample"] = self.counterexample.scenario.name
+        example = self.counterexample
+        if example is not None:
+            from model.scenario_file import scenario_to_dict
+
+            document["counterexample"] = {
+                "scenario": scenario_to_dict(
+                    example.scenario, example.trace.step_limit
+                ),
+                "loop_start": example.loop_start,
+                "explanation": example.explanation,
+                "trace": example.trace.to_json(),
+            }
         return document
 
 
