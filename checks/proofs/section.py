@@ -14,6 +14,7 @@ from typing import Any
 from checks.proofs.runner import ProofResult, prove
 from checks.proofs.statements import all_statements
 from checks.reporting import format_table
+from checks.text import render_trace
 
 __all__ = ["register", "run_proofs", "prove_all"]
 
@@ -87,6 +88,7 @@ def _print(run: Any, results: list[ProofResult]) -> None:
                 f"   {result.key}: counterexample {example.scenario.handler.describe()}"
                 f", {example.configuration}{loop}: {example.explanation}"
             )
+            run.reporter.detail(render_trace(example.trace.to_json()))
     run.reporter.result()
 
 

@@ -371,7 +371,8 @@ def safety_statements() -> list[Statement]:
             key="first-failure-checkpoint",
             property_name="minimum_checkpoint",
             text="When the handler reports its first failure, every record before "
-            "the new checkpoint was processed successfully in that invocation.",
+            "the new checkpoint was processed successfully in that invocation "
+            "(unless that invocation used up the retries).",
             expected="holds",
             assumes=f"{_DEFAULTS}; ReportBatchItemFailures on; the response names "
             "the first record not processed successfully",
