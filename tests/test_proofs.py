@@ -43,6 +43,7 @@ EXPECTED = {
     "first-failure-checkpoint": "proved",
     "no-silent-loss": "proved",
     "progress-finite-retries": "proved",
+    "progress-finite-age": "proved",
     "custom-checkpoint-no-redelivery": "proved",
     "bisect-discards-only-poison": "proved",
     "bound-whole-batch": "proved",
@@ -100,6 +101,8 @@ def test_applies_to_follows_the_assumptions(results) -> None:
     progress = results["progress-finite-retries"]
     assert progress.applies_to(finite, ResponseStyle.THROW)
     assert not progress.applies_to(infinite, ResponseStyle.THROW)
+    assert results["progress-finite-age"].applies_to(aged, ResponseStyle.THROW)
+    assert not results["progress-finite-age"].applies_to(infinite, ResponseStyle.THROW)
     stuck = results["infinite-retries-progress"]
     assert stuck.applies_to(infinite, ResponseStyle.THROW)
     assert not stuck.applies_to(aged, ResponseStyle.THROW)

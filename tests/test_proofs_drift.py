@@ -76,7 +76,13 @@ def _symbolic_step(rules: RuleTable):
         config.record_count <= MOST_RECORDS,
         config.batch_size <= MOST_RECORDS,
         config.max_retries <= 3,
+        config.invocation_seconds <= 3,
+        config.retry_backoff_seconds <= 3,
         state.rest_attempts == 0,
+        # An expiry sample's arrival times are set so that, at this clock, exactly
+        # the expiring records are older than the limits.
+        z3.Implies(behaviour.expiry != Expiry.NONE, state.clock == 1030),
+        z3.And(state.clock >= 0, state.clock <= 2000),
     ]
     for position in range(MOST_RECORDS):
         hard += [
@@ -102,6 +108,9 @@ def _wishes(rng: random.Random, config, state, behaviour) -> list[z3.BoolRef]:
         config.bisect == (rng.random() < 0.5),
         config.report_failures == (rng.random() < 0.6),
         config.has_destination == (rng.random() < 0.5),
+        config.invocation_seconds == rng.randint(0, 3),
+        config.retry_backoff_seconds == rng.randint(0, 3),
+        state.clock == rng.randint(0, 50),
         state.checkpoint == rng.randint(0, records - 1),
         state.head_pending == (rng.random() < 0.6),
         state.attempts == rng.randint(0, 3),
@@ -227,7 +236,11 @@ def _concrete(sample: _Sample, undocumented: Undocumented, factory: Any = Rules)
         if sample.bool(config.has_destination)
         else None,
     )
-    timing = Timing(retention_seconds=60 if expiry is Expiry.RETENTION else None)
+    timing = Timing(
+        invocation_seconds=sample.int(config.invocation_seconds),
+        retry_backoff_seconds=sample.int(config.retry_backoff_seconds),
+        retention_seconds=60 if expiry is Expiry.RETENTION else None,
+    )
     rules = factory(Settings(mapping, timing, undocumented), shard)
 
     start, end = sample.int(state.batch_start), sample.int(state.batch_end)
@@ -245,7 +258,7 @@ def _concrete(sample: _Sample, undocumented: Undocumented, factory: Any = Rules)
         checkpoint=sample.int(state.checkpoint),
         iterator=sample.int(state.iterator),
         pending=tuple(pending + rest),
-        clock=1030,
+        clock=sample.int(state.clock),
         invocations=0,
         deliveries=tuple(sample.int(state.deliveries[p]) for p in range(records)),
         processed=tuple(sample.int(state.processed[p]) for p in range(records)),
@@ -298,6 +311,7 @@ def compare(sample: _Sample, undocumented: Undocumented, factory: Any = Rules) -
         assert len(rest_after) == len(rest)
     assert after.checkpoint == checkpoint
     assert after.iterator == sample.int(change.iterator)
+    assert after.clock == sample.int(change.clock)
     assert after.pending == tuple(front + rest_after)
     assert [FATE_CODES[fate] for fate in after.fates] == [
         sample.int(change.fate[p]) for p in range(records)

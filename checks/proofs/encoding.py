@@ -92,6 +92,9 @@ class Configuration:
     bisect: z3.BoolRef
     report_failures: z3.BoolRef
     has_destination: z3.BoolRef
+    #: Timing: the seconds an invocation takes, and the back-off after a failure.
+    invocation_seconds: z3.ArithRef
+    retry_backoff_seconds: z3.ArithRef
 
     @classmethod
     def fresh(cls, name: str = "config") -> Configuration:
@@ -103,10 +106,18 @@ class Configuration:
             bisect=z3.Bool(f"{name}.bisect"),
             report_failures=z3.Bool(f"{name}.report_failures"),
             has_destination=z3.Bool(f"{name}.has_destination"),
+            invocation_seconds=z3.Int(f"{name}.invocation_seconds"),
+            retry_backoff_seconds=z3.Int(f"{name}.retry_backoff_seconds"),
         )
 
     def constraints(self) -> list[z3.BoolRef]:
-        return [self.record_count >= 1, self.batch_size >= 1, self.max_retries >= 0]
+        return [
+            self.record_count >= 1,
+            self.batch_size >= 1,
+            self.max_retries >= 0,
+            self.invocation_seconds >= 0,
+            self.retry_backoff_seconds >= 0,
+        ]
 
     def exhausted(self, attempts: z3.ArithRef) -> z3.BoolRef:
         """R3: the retry budget is used up after ``attempts`` counted invocations."""
@@ -132,6 +143,7 @@ class ShardState:
     pending_end: z3.ArithRef
     rest_count: z3.ArithRef
     rest_attempts: z3.ArithRef
+    clock: z3.ArithRef
     fate: z3.ArrayRef
     succeeded: z3.ArrayRef
     deliveries: z3.ArrayRef
@@ -152,6 +164,7 @@ class ShardState:
             pending_end=integer("pending_end"),
             rest_count=integer("rest_count"),
             rest_attempts=integer("rest_attempts"),
+            clock=integer("clock"),
             fate=z3.Array(f"{name}.fate", z3.IntSort(), z3.IntSort()),
             succeeded=z3.Array(f"{name}.succeeded", z3.IntSort(), z3.BoolSort()),
             deliveries=z3.Array(f"{name}.deliveries", z3.IntSort(), z3.IntSort()),
@@ -378,6 +391,7 @@ class Step:
     outcome: z3.ArithRef
     checkpoint: z3.ArithRef
     iterator: z3.ArithRef
+    clock: z3.ArithRef
     front: tuple[Batch, Batch]
     fate: z3.ArrayRef
     succeeded: z3.ArrayRef
@@ -464,6 +478,12 @@ def _invoke(
         ),
     )
     silent = z3.If(carried, _fate(Fate.REPORT_IGNORED), _fate(Fate.READ_AS_SUCCESS))
+    # The invocation takes its time; a failed one also waits the back-off.
+    clock = (
+        state.clock
+        + config.invocation_seconds
+        + z3.If(outcome == _outcome(Outcome.SUCCESS), 0, config.retry_backoff_seconds)
+    )
 
     def processed_or(lost: z3.ArithRef) -> Callable[[z3.ArithRef], z3.ArithRef]:
         return lambda p: z3.If(succeeded[p], _fate(Fate.PROCESSED), lost)
@@ -476,6 +496,7 @@ def _invoke(
             outcome,
             checkpoint,
             iterator,
+            clock,
             front,
             fate,
             succeeded,
@@ -575,6 +596,7 @@ def _expire(config: Configuration, state: ShardState, behaviour: Behaviour) -> S
         outcome=_NO_OUTCOME,
         checkpoint=cut,
         iterator=cut,
+        clock=state.clock,
         front=front,
         fate=_settle(state.fate, start, cut, new_fate),
         succeeded=state.succeeded,
@@ -616,6 +638,7 @@ def initial_state(config: Configuration) -> ShardState:
         pending_end=end,
         rest_count=zero,
         rest_attempts=zero,
+        clock=zero,
         fate=z3.K(z3.IntSort(), _fate(Fate.NOT_DONE)),
         succeeded=z3.K(z3.IntSort(), z3.BoolVal(False)),
         deliveries=z3.K(z3.IntSort(), z3.IntVal(0)),
@@ -752,6 +775,7 @@ def successor(
             second.attempts,
             z3.If(z3.Or(first.present, has_rest), state.rest_attempts, 0),
         ),
+        clock=change.clock,
         fate=change.fate,
         succeeded=change.succeeded,
         deliveries=change.deliveries,

@@ -247,6 +247,34 @@ def _progress(rules: RuleTable) -> list[Obligation]:
     return [Obligation("ranking function decreases", premises, goal)]
 
 
+def _progress_by_age(rules: RuleTable) -> list[Obligation]:
+    here = Setting(rules)
+    age_limit = z3.Int("age_limit")
+    arrival = z3.Array("arrival", z3.IntSort(), z3.IntSort())
+
+    def rank_with_age(state: ShardState) -> tuple[z3.ArithRef, ...]:
+        # Seconds until the record at the checkpoint passes the age limit.
+        left = age_limit + 1 - (state.clock - arrival[state.checkpoint])
+        return (*rank(here.config, state)[:2], z3.If(left > 0, left, 0))
+
+    before, after = rank_with_age(here.state), rank_with_age(here.after)
+    premises = [
+        *here.premises,
+        age_limit >= 0,
+        here.config.invocation_seconds >= 1,
+        # R4: a record older than the limit is discarded before any invocation.
+        z3.Implies(
+            here.invokes,
+            here.state.clock - arrival[here.state.checkpoint] <= age_limit,
+        ),
+    ]
+    goal = z3.And(
+        *[component >= 0 for component in before],
+        _lexicographically_smaller(after, before),
+    )
+    return [Obligation("ranking function decreases", premises, goal)]
+
+
 # -- the article's claims -------------------------------------------------------------
 
 
@@ -415,6 +443,20 @@ def safety_statements() -> list[Statement]:
             proof="ranking function",
             obligations=_progress,
             applies=lambda mapping, style: mapping.retries_are_finite,
+        ),
+        Statement(
+            key="progress-finite-age",
+            property_name="progress",
+            text="With a finite MaximumRecordAgeInSeconds and invocations that take "
+            "time, every step strictly decreases (records not done, splits still "
+            "possible, seconds until the record at the checkpoint is too old), "
+            "lexicographically: every shard is finished, whatever the retries.",
+            expected="holds",
+            assumes=f"{_DEFAULTS}; an invocation takes at least 1 s; age boundary "
+            "'greater'",
+            proof="ranking function",
+            obligations=_progress_by_age,
+            applies=lambda mapping, style: mapping.age_is_finite,
         ),
         Statement(
             key="custom-checkpoint-no-redelivery",
