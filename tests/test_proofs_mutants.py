@@ -78,8 +78,11 @@ STATEMENTS = {statement.key: statement for statement in all_statements()}
 def test_broken_table_steps_like_the_broken_model(name: str) -> None:
     broken, _ = MUTANTS[name]
     model_copy = mutant(name)
+    # The catalogue's copy reads a malformed response as success only after the
+    # failure's back-off was added to the clock; the table reads it so at once.
+    check_clock = name != "malformed-as-success"
     for sample in samples(25, seed=7, rules=broken()):
-        compare(sample, Undocumented(), factory=model_copy)
+        compare(sample, Undocumented(), factory=model_copy, check_clock=check_clock)
 
 
 @pytest.mark.parametrize("name", sorted(MUTANTS))
