@@ -430,3 +430,154 @@ def test_random_command_lines(
         argv = [*argv, "--only", "walkthroughs"]
     status, out, err = _call(verify.main, argv, capsys)
     _assert_clean(status, out, err, path=None)
+
+
+# -- traces (python -m checks.oracle trace) -----------------------------------------
+
+_SEQUENCE = st.sampled_from(["1", "2", "3", "4", "9", "0", "x", ""])
+
+#: Header lines: the fields of docs/oracle.md with plausible or odd values.
+TRACE_HEADERS = _or_json(
+    st.fixed_dictionaries(
+        {
+            "type": _or_json(st.just("header")),
+            "format": _or_json(st.just("shardcheck-trace/1")),
+            "source": _or_json(st.sampled_from(["kinesis", "dynamodb"])),
+            "mapping": _or_json(MAPPING_FIELDS),
+            "records": _or_json(
+                st.integers(min_value=1, max_value=6)
+                | st.lists(
+                    st.fixed_dictionaries(
+                        {"sequenceNumber": _SEQUENCE},
+                        optional={"arrival": _SCALARS, "partitionKey": _SCALARS},
+                    ),
+                    max_size=4,
+                )
+            ),
+            "checkpoint_style": _or_json(
+                st.sampled_from(["first_not_done", "last_done"])
+            ),
+        },
+        optional={
+            "destinations": st.sampled_from(["in_order", "at_end", "later"]),
+            "timing": JSON,
+            "undocumented": JSON,
+        },
+    )
+)
+
+#: Event lines of every type, with fields of random shape.
+TRACE_EVENTS = _or_json(
+    st.fixed_dictionaries(
+        {
+            "type": _or_json(
+                st.sampled_from(
+                    ["invocation", "destination", "checkpoint", "end", "comment"]
+                )
+            )
+        },
+        optional={
+            "batch": _or_json(st.lists(_SEQUENCE, max_size=4)),
+            "response": _RESPONSES,
+            "response_text": JSON,
+            "error": JSON,
+            "processed": _or_json(st.lists(st.booleans(), max_size=4)),
+            "sequence_number": _or_json(_SEQUENCE | st.none()),
+            "complete": JSON,
+            "condition": _or_json(
+                st.sampled_from(["RetryAttemptsExhausted", "RecordAgeExceeded"])
+            ),
+            "startSequenceNumber": _SEQUENCE,
+            "endSequenceNumber": _SEQUENCE,
+            "approximateInvokeCount": JSON,
+            "record": JSON,
+            "event": JSON,
+        },
+    )
+)
+
+
+@FUZZ
+@given(
+    header=TRACE_HEADERS,
+    events=st.lists(TRACE_EVENTS, max_size=6),
+    noise=st.sampled_from(["", "\n", "not json\n", "{}\n", "[1]\n"]),
+)
+def test_traces_of_any_shape(
+    header: Any, events: list[Any], noise: str, scratch: str, capsys: Any
+) -> None:
+    from checks.oracle.cli import main as oracle_main
+
+    text = "\n".join(json.dumps(line) for line in [header, *events]) + "\n" + noise
+    path = _write(scratch, "trace.jsonl", text)
+    status, out, err = _call(oracle_main, ["trace", str(path)], capsys)
+    _assert_clean(status, out, err, path=path)
+
+
+@FUZZ
+@given(content=st.binary(max_size=64))
+def test_trace_broken_bytes(content: bytes, scratch: str, capsys: Any) -> None:
+    from checks.oracle.cli import main as oracle_main
+
+    path = _write(scratch, "trace.jsonl", content)
+    status, out, err = _call(oracle_main, ["trace", str(path)], capsys)
+    _assert_clean(status, out, err, path=path)
+
+
+# -- the oracle's handler door: a handler that returns any JSON at all ---------------
+
+
+@FUZZ
+@given(payload=_RESPONSES, failing=st.sets(st.integers(0, 2), max_size=3))
+def test_handler_door_takes_any_response(payload: Any, failing: set[int]) -> None:
+    from checks.oracle.handlers import observe, realistic_shard
+    from checks.oracle.judging import judge_observations
+
+    shard = realistic_shard(3, "kinesis")
+    names = frozenset(shard.records[position].sequence_number for position in failing)
+
+    def handler(event: Any, context: Any) -> Any:
+        return payload
+
+    observation = observe(handler, None, shard, names)
+    problems, notes = judge_observations([observation], Settings().mapping, "kinesis")
+    for problem in problems:
+        assert problem.kind and "\n" not in problem.kind
+
+
+_ORACLE_WORDS = st.sampled_from(
+    [
+        "trace",
+        "handler",
+        "emit",
+        "--scenario",
+        "--config",
+        "--source",
+        "kinesis",
+        "sqs",
+        "--json",
+        "-q",
+        "--allow-duplicates",
+        "--examples",
+        "0",
+        "--checkpoint-style",
+        "last_done",
+        "no_such_module:handler",
+        "missing.jsonl",
+        "--help",
+        "",
+        "x",
+    ]
+) | st.text(max_size=5)
+
+
+@FUZZ
+@given(argv=st.lists(_ORACLE_WORDS, max_size=6))
+def test_random_oracle_command_lines(
+    argv: list[str], scratch: str, capsys: Any, monkeypatch: Any
+) -> None:
+    from checks.oracle.cli import main as oracle_main
+
+    monkeypatch.chdir(scratch)
+    status, out, err = _call(oracle_main, argv, capsys)
+    _assert_clean(status, out, err, path=None)

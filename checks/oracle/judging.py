@@ -44,7 +44,12 @@ def judge_observations(
                     with_failures.add(problem.kind)
         run = observation.run
         named = reported_identifiers(run.payload) if not run.threw else None
-        if named and set(named) < set(observation.batch):
+        # Identifiers may be any JSON (lists, objects): only strings are names.
+        if (
+            named
+            and all(isinstance(name, str) for name in named)
+            and set(named) < set(observation.batch)
+        ):
             reported_partial = True
         if (
             run.threw
