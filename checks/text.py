@@ -29,8 +29,18 @@ def span(sequence_numbers: list[str]) -> str:
 
 
 def _response(value: Any) -> str:
+    """A response in a table cell; a well-formed failure list reads as its ids."""
+    if isinstance(value, dict) and set(value) == {"batchItemFailures"}:
+        entries = value["batchItemFailures"]
+        if isinstance(entries, list) and all(
+            isinstance(entry, dict)
+            and set(entry) == {"itemIdentifier"}
+            and isinstance(entry["itemIdentifier"], str)
+            for entry in entries
+        ):
+            named = ", ".join(entry["itemIdentifier"] for entry in entries)
+            return f"batchItemFailures [{named}]"
     text = json.dumps(value, sort_keys=True) if value is not None else "null"
-    text = text.replace('{"batchItemFailures": ', "failures ")
     return text if len(text) <= 44 else text[:41] + "..."
 
 

@@ -333,7 +333,8 @@ class Rules:
 
         where = self._seq(cut)
         why = (
-            f"the lowest reported record is {where}, so the checkpoint "
+            f"{self._failure_text(record)}; the lowest reported record is {where}, "
+            "so the checkpoint "
             f"{'moves to' if moved else 'stays at'} {where} (R6)"
         )
         rules: tuple[str, ...] = ("R6", "R7")
