@@ -593,3 +593,29 @@ def test_random_oracle_command_lines(
     monkeypatch.chdir(scratch)
     status, out, err = _call(oracle_main, argv, capsys)
     _assert_clean(status, out, err, path=None)
+
+
+def test_trace_counting_two_billion_records_is_refused_at_once(
+    tmp_path: Path, capsys: Any
+) -> None:
+    from checks.oracle.cli import main as oracle_main
+
+    header = {
+        "type": "header",
+        "format": "shardcheck-trace/1",
+        "source": "kinesis",
+        "records": 2_000_000_000,
+        "mapping": {},
+        "checkpoint_style": "first_not_done",
+    }
+    path = _write(str(tmp_path), "huge.jsonl", json.dumps(header) + "\n")
+    status, out, err = _call(oracle_main, ["trace", str(path)], capsys)
+    _assert_clean(status, out, err, path=path)
+    assert status == 2 and "records" in err and "line 1" in err
+
+
+def test_step_limit_out_of_range_is_one_line(capsys: Any) -> None:
+    for value in ("0", "-3", "1000001", "many"):
+        status, out, err = _call(verify.main, ["--step-limit", value], capsys)
+        _assert_clean(status, out, err, path=None)
+        assert status == 2 and "--step-limit" in err

@@ -38,6 +38,10 @@ FORMAT = "shardcheck-trace/1"
 SCHEMA_PATH = Path(__file__).with_name("trace.schema.json")
 
 
+#: The most records a header may count (the replay's state grows with them).
+MAX_RECORDS = 1_000_000
+
+
 class InvalidTrace(InvalidInput):
     """A trace file that does not follow docs/oracle.md."""
 
@@ -269,6 +273,14 @@ def _settings_and_shard(header: dict[str, Any], line: int) -> tuple[Settings, Sh
 def _shard(header: dict[str, Any], source: Any) -> Shard:
     records = header["records"]
     extra = {key: header[key] for key in ("shard_id", "stream_arn") if header.get(key)}
+    if isinstance(records, int) and records > MAX_RECORDS:
+        # The replay keeps per-record counts: a count this large would exhaust
+        # memory before the first event is read.
+        raise InvalidScenario(
+            f"must be at most {MAX_RECORDS:,} records, got {records:,}; a trace "
+            "covers the records it names",
+            field="records",
+        )
     if isinstance(records, int):
         shard = Shard.numbered(records, source)
         return Shard(source, shard.records, **extra)
