@@ -8,6 +8,7 @@ bounded verdicts.  JSON: ``verdicts`` and ``explorer`` keys of the document.
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from pathlib import Path
@@ -67,39 +68,50 @@ def run_explorer(run: Any) -> None:
     rows = []
     documents = []
     total_states = total_edges = deepest = 0
-    for index, cell in enumerate(cells):
+    try:
+        for index, cell in enumerate(cells):
 
-        def progress(
-            states: int, unique: int, depth: int, rate: float, cell: Cell = cell
-        ) -> None:
-            if time.monotonic() - started > 1.0:
-                reporter.progress(
-                    f"explore {cell.label}: {states} states expanded, {unique} "
-                    f"unique, depth {depth}, {rate:.0f} states/s"
+            def progress(
+                states: int, unique: int, depth: int, rate: float, cell: Cell = cell
+            ) -> None:
+                if time.monotonic() - started > 1.0:
+                    reporter.progress(
+                        f"explore {cell.label}: {states} states expanded, {unique} "
+                        f"unique, depth {depth}, {rate:.0f} states/s"
+                    )
+
+            try:
+                exploration = explore_cell(
+                    cell, progress=progress, max_states=MAX_STATES
                 )
-
-        try:
-            exploration = explore_cell(cell, progress=progress, max_states=MAX_STATES)
-        except ExplorationTooLarge as error:
-            run.fail(f"{cell.label}: not checked: {error}")
-            continue
-        total_states += exploration.states
-        total_edges += exploration.edges
-        deepest = max(deepest, exploration.depth)
-        verdicts = check_all(exploration)
-        elapsed = time.monotonic() - started
-        if elapsed > 1.0:
-            reporter.progress(
-                f"explore: {index + 1}/{len(cells)} configurations, "
-                f"{total_edges} steps, {total_states} unique states, depth "
-                f"{deepest}, {total_edges / elapsed:.0f} steps/s"
-            )
-        rows.append(_row(run, cell, exploration, verdicts))
-        for verdict in verdicts:
-            documents.append(_document(cell, exploration, verdict))
-            _compare(run, cell, exploration, verdict, is_matrix)
-            if verdict.verdict == "fails":
-                _counterexamples(run, cell, exploration, verdict, is_matrix)
+            except ExplorationTooLarge as error:
+                run.fail(f"{cell.label}: not checked: {error}")
+                continue
+            total_states += exploration.states
+            total_edges += exploration.edges
+            deepest = max(deepest, exploration.depth)
+            verdicts = check_all(exploration)
+            elapsed = time.monotonic() - started
+            if elapsed > 1.0:
+                reporter.progress(
+                    f"explore: {index + 1}/{len(cells)} configurations, "
+                    f"{total_edges} steps, {total_states} unique states, depth "
+                    f"{deepest}, {total_edges / elapsed:.0f} steps/s"
+                )
+            rows.append(_row(run, cell, exploration, verdicts))
+            for verdict in verdicts:
+                documents.append(_document(cell, exploration, verdict))
+                _compare(run, cell, exploration, verdict, is_matrix)
+                if verdict.verdict == "fails":
+                    _counterexamples(run, cell, exploration, verdict, is_matrix)
+    except KeyboardInterrupt:
+        # Ctrl-C: show what was checked so far, then let the main job stop.
+        _interrupted(run, cells, rows, total_states, time.monotonic() - started)
+        raise
+    for example in run.counterexamples if getattr(run.args, "out", None) else ():
+        # Written only once every cell is checked, so an interrupted run leaves
+        # nothing behind in --out.
+        _write_scenario(Path(run.args.out), example)
     elapsed = time.monotonic() - started
     run.document["verdicts"] = documents
     run.document["explorer"] = {
@@ -219,9 +231,20 @@ def _counterexamples(
             run.fail(f"replay of {name} left the explorer's path: {error}")
             continue
         run.counterexamples.append(example)
-        out = getattr(run.args, "out", None)
-        if out:
-            _write_scenario(Path(out), example)
+
+
+def _interrupted(
+    run: Any, cells: list[Cell], rows: list[list], states: int, elapsed: float
+) -> None:
+    """The verdict table of the cells checked before an interrupt, and a summary."""
+    if rows and not run.args.json:
+        _print(run, cells[: len(rows)], rows, states, elapsed)
+    out = getattr(run.args, "out", None)
+    run.reporter.error(
+        f"explore: interrupted after {len(rows)} of {len(cells)} configurations "
+        f"({states} states, {elapsed:.1f} s)"
+        + (f"; nothing was written to {out}" if out else "")
+    )
 
 
 def _file_name(example: Counterexample) -> str:
@@ -235,7 +258,11 @@ def _write_scenario(out: Path, example: Counterexample) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     steps = len(example.trace.transitions)
     data = scenario_to_dict(example.scenario, step_limit=max(steps, 1))
-    (folder / _file_name(example)).write_text(json.dumps(data, indent=2) + "\n")
+    # A temporary file moved into place: an interrupt never leaves half a file.
+    path = folder / _file_name(example)
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(json.dumps(data, indent=2) + "\n")
+    os.replace(temporary, path)
 
 
 def _document(cell: Cell, exploration: Exploration, verdict: Verdict) -> dict:
