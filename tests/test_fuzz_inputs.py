@@ -9,6 +9,7 @@ on standard error naming the file, and that no traceback is printed.
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -619,3 +620,70 @@ def test_step_limit_out_of_range_is_one_line(capsys: Any) -> None:
         status, out, err = _call(verify.main, ["--step-limit", value], capsys)
         _assert_clean(status, out, err, path=None)
         assert status == 2 and "--step-limit" in err
+
+
+# -- interrupted runs ---------------------------------------------------------------
+
+#: Runs ``python -m checks.verify`` with Ctrl-C delivered as KeyboardInterrupt even
+#: where the test runner's children inherit an ignored SIGINT.
+_VERIFY_WITH_CTRL_C = (
+    "import runpy, signal, sys; "
+    "signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "sys.argv[0] = 'checks.verify'; "
+    "runpy.run_module('checks.verify', run_name='__main__', alter_sys=True)"
+)
+
+
+def test_ctrl_c_during_a_long_exploration(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    # 300 mappings x 6 handler styles: minutes of exploration.
+    resources = {
+        f"Mapping{index}": {
+            "Type": "AWS::Lambda::EventSourceMapping",
+            "Properties": {
+                "EventSourceArn": f"arn:aws:kinesis:us-east-1:1:stream/s{index}",
+                "BatchSize": 1 + index % 10,
+                "MaximumRetryAttempts": index % 4,
+                "BisectBatchOnFunctionError": index % 2 == 0,
+                "FunctionResponseTypes": ["ReportBatchItemFailures"],
+            },
+        }
+        for index in range(300)
+    }
+    template = _write(str(tmp_path), "big.json", json.dumps({"Resources": resources}))
+    out = tmp_path / "reports"
+    root = Path(__file__).resolve().parent.parent
+    process = subprocess.Popen(
+        [sys.executable, "-c", _VERIFY_WITH_CTRL_C]
+        + ["--only", "explore", "--config", str(template), "--out", str(out)],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stderr is not None
+    # Wait until the explorer reports progress: it is in the middle of a cell.
+    line = process.stderr.readline()
+    while line and not line.startswith("explore"):
+        line = process.stderr.readline()
+    assert line.startswith("explore"), "the explorer never reported progress"
+    sent = time.monotonic()
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=30)
+    stopped = time.monotonic() - sent
+
+    assert process.returncode == 130
+    assert stopped < 1.0, f"took {stopped:.2f} s to stop"
+    assert "Traceback" not in stdout + stderr
+    # What was checked so far: the table of the finished cells and a count.
+    summary = re.search(r"interrupted after (\d+) of 1800 configurations", stderr)
+    assert summary is not None, stderr
+    checked = int(summary.group(1))
+    assert 0 < checked < 1800
+    assert stdout.count("/throw ") + stdout.count("/report_") >= checked
+    # No half-written report: nothing at all in --out.
+    assert not out.exists() or not any(out.iterdir())
