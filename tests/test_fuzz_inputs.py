@@ -290,6 +290,16 @@ def test_config_json_of_any_shape(document: Any, scratch: str, capsys: Any) -> N
     _assert_clean(status, out, err, path=path)
 
 
+@settings(FUZZ, max_examples=20)
+@given(document=MAPPING_FIELDS)
+def test_config_through_every_part(document: Any, scratch: str, capsys: Any) -> None:
+    # Plausible mappings through the explorer, the proofs and the findings too,
+    # which read the same file: fewer examples, since each explores six cells.
+    path = _write(scratch, "every-part.json", json.dumps(document))
+    status, out, err = _call(verify.main, ["--config", str(path), "-q"], capsys)
+    _assert_clean(status, out, err, path=path)
+
+
 @FUZZ
 @given(content=st.binary(max_size=64))
 def test_config_broken_bytes(content: bytes, scratch: str, capsys: Any) -> None:
