@@ -130,10 +130,17 @@ class ReportsIgnored(MutantRules):
     def _after_partial(
         self, before: State, state: State, record: InvocationRecord, rest: tuple
     ) -> Transition:
+        state = _without_backoff(self, state)
         after, rules, why = self._after_success(
             state, record.batch, record.reading, rest
         )
         return Transition(before, after, record, (), rules, why)
+
+
+def _without_backoff(rules: Rules, state: State) -> State:
+    """The state with the retry back-off taken back off its clock."""
+    backoff = rules.settings.timing.retry_backoff_seconds
+    return state.with_changes(clock=state.clock - backoff)
 
 
 # -- R7: the retry budget under partial failures ------------------------------------
@@ -242,6 +249,8 @@ class MalformedAsSuccess(MutantRules):
             carried_failures=True,
         )
         record = replace(record, reading=reading)
+        # A success waits no back-off: take back the one the failure added.
+        state = _without_backoff(self, state)
         after, rules, why = self._after_success(state, record.batch, reading, rest)
         return Transition(before, after, record, (), rules, why)
 
