@@ -99,8 +99,43 @@ MAPPING_FIELDS = st.fixed_dictionaries(
     },
 )
 
+
+def _sam_event(kind: Any, properties: Any) -> dict[str, Any]:
+    if isinstance(properties, dict) and "EventSourceArn" in properties:
+        properties = dict(properties)
+        properties["Stream"] = properties.pop("EventSourceArn")
+    return {"Type": kind, "Properties": properties}
+
+
+#: SAM functions whose events are streams (or not).
+SAM_FUNCTIONS = st.builds(
+    lambda events: {
+        "Transform": "AWS::Serverless-2016-10-31",
+        "Resources": {
+            "Handler": {
+                "Type": "AWS::Serverless::Function",
+                "Properties": {"Runtime": "python3.12", "Events": events},
+            }
+        },
+    },
+    _or_json(
+        st.dictionaries(
+            st.sampled_from(["Stream", "Table", "Queue"]),
+            _or_json(
+                st.builds(
+                    _sam_event,
+                    _or_json(st.sampled_from(["Kinesis", "DynamoDB", "SQS"])),
+                    _or_json(MAPPING_FIELDS),
+                )
+            ),
+            max_size=3,
+        )
+    ),
+)
+
 #: Mapping documents in every shape ``model.loading`` reads, and arbitrary JSON.
 MAPPING_DOCUMENTS = st.one_of(
+    SAM_FUNCTIONS,
     JSON,
     MAPPING_FIELDS,
     st.builds(
