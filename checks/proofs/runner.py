@@ -144,16 +144,31 @@ def discharge(
     solver.set("timeout", int(time_limit * 1000))
     solver.add(*obligation.premises)
     # A proof from contradictory premises proves nothing: check they can hold.
-    premises_hold = solver.check()
+    premises_hold = _check(solver)
     if premises_hold == z3.unsat:
         return UNKNOWN, "vacuous: the premises contradict each other", None
     solver.add(z3.Not(obligation.goal))
-    answer = solver.check()
+    answer = _check(solver)
     if answer == z3.unsat:
         return PROVED, "", None
     if answer == z3.sat:
         return COUNTEREXAMPLE, "", _smallest(solver, obligation.measure)
     return UNKNOWN, solver.reason_unknown(), None
+
+
+def _check(solver: z3.Solver) -> z3.CheckSatResult:
+    """``solver.check()``, but Ctrl-C stops the run instead of reading as unknown.
+
+    z3 catches SIGINT while it solves and answers unknown; the main job must stop.
+    """
+    answer = solver.check()
+    if answer == z3.unknown and solver.reason_unknown() in _INTERRUPTED:
+        raise KeyboardInterrupt
+    return answer
+
+
+#: What z3 says when SIGINT stopped it (its own handler, or Python's).
+_INTERRUPTED = ("interrupted from keyboard", "canceled")
 
 
 def _smallest(
@@ -166,7 +181,7 @@ def _smallest(
     for _ in range(rounds):
         size = model.eval(measure, model_completion=True).as_long()
         solver.add(measure < size)
-        if solver.check() != z3.sat:
+        if _check(solver) != z3.sat:
             break
         model = solver.model()
     return model
