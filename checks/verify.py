@@ -183,6 +183,23 @@ def _register_optional_sections() -> None:
     register(SECTIONS)
 
 
+def _interrupted(run: Run, selected: Sequence[str], finished: list[str]) -> str:
+    """One line after Ctrl-C: what was checked so far, and that nothing was written."""
+    stopped = next(
+        (name for name in SECTIONS if name in selected and name not in finished), "?"
+    )
+    counts = [
+        f"{len(run.traces)} traces",
+        f"{len(run.proofs)} proofs",
+        f"{len(run.counterexamples)} counterexamples",
+    ]
+    written = f"; nothing was written to {run.args.out}" if run.args.out else ""
+    return (
+        f"interrupted during {stopped}: finished {', '.join(finished) or 'no part'}"
+        f" ({', '.join(counts)} so far){written}"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     if arguments[:1] == ["compare"]:
@@ -208,15 +225,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.out and "reports" in SECTIONS and "reports" not in selected:
         # --out asks for the reports whatever parts were chosen (or --scenario).
         selected = [*selected, "reports"]
+    finished: list[str] = []
     try:
         for name in SECTIONS:
             if name in selected:
                 SECTIONS[name](run)
+                finished.append(name)
     except InvalidInput as error:
         reporter.error(f"error: {error.one_line()}")
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
-        reporter.error("interrupted: stopped before finishing; partial results above")
+        reporter.error(_interrupted(run, selected, finished))
         return 130
 
     if args.json:
