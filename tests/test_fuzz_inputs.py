@@ -732,3 +732,34 @@ def test_ctrl_c_during_a_long_exploration(tmp_path: Path) -> None:
     assert stdout.count("/throw ") + stdout.count("/report_") >= checked
     # No half-written report: nothing at all in --out.
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_ctrl_c_while_z3_solves(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    # z3 catches SIGINT itself and answers "unknown"; the run must stop anyway.
+    root = Path(__file__).resolve().parent.parent
+    out = tmp_path / "reports"
+    process = subprocess.Popen(
+        [sys.executable, "-c", _VERIFY_WITH_CTRL_C]
+        + ["--only", "proofs", "--out", str(out), "-q"],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(1.5)  # imports done, proofs under way (they take a few seconds)
+    if process.poll() is not None:
+        pytest.skip("the proofs finished before the interrupt")
+    sent = time.monotonic()
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=30)
+    stopped = time.monotonic() - sent
+    assert process.returncode == 130, stderr
+    assert stopped < 1.0, f"took {stopped:.2f} s to stop"
+    assert "Traceback" not in stdout + stderr
+    assert re.search(r"interrupted during proofs: .*\d+ proofs", stderr), stderr
+    assert not out.exists() or not any(out.iterdir())
