@@ -763,3 +763,59 @@ def test_ctrl_c_while_z3_solves(tmp_path: Path) -> None:
     assert "Traceback" not in stdout + stderr
     assert re.search(r"interrupted during proofs: .*\d+ proofs", stderr), stderr
     assert not out.exists() or not any(out.iterdir())
+
+
+def _walkthrough_trace_lines() -> list[list[str]]:
+    from checks.oracle import trace_lines
+    from model.simulator import simulate
+    from model.walkthroughs import walkthroughs
+
+    return [list(trace_lines(simulate(scenario))) for scenario in walkthroughs()]
+
+
+_REAL_TRACES = _walkthrough_trace_lines()
+
+
+@FUZZ
+@given(
+    which=st.integers(0, len(_REAL_TRACES) - 1),
+    edits=st.lists(
+        st.tuples(
+            st.sampled_from(["drop", "repeat", "swap", "response", "field"]),
+            st.integers(1, 60),
+            st.integers(1, 60),
+            _RESPONSES,
+        ),
+        min_size=1,
+        max_size=3,
+    ),
+)
+def test_edited_real_traces(
+    which: int, edits: list[tuple[str, int, int, Any]], scratch: str, capsys: Any
+) -> None:
+    # A real trace with lines dropped, repeated, swapped or changed: mostly
+    # well-formed, so the replay itself (not only the parser) meets odd input.
+    from checks.oracle.cli import main as oracle_main
+
+    lines = list(_REAL_TRACES[which])
+    for action, first, second, value in edits:
+        body = len(lines) - 1  # the header stays first
+        i, j = 1 + first % body, 1 + second % body
+        if action == "drop" and body > 1:
+            del lines[i]
+        elif action == "repeat":
+            lines.insert(j, lines[i])
+        elif action == "swap":
+            lines[i], lines[j] = lines[j], lines[i]
+        else:
+            event = json.loads(lines[i])
+            key = (
+                "response"
+                if action == "response"
+                else sorted(event)[first % len(event)]
+            )
+            event[key] = value
+            lines[i] = json.dumps(event)
+    path = _write(scratch, "edited.jsonl", "\n".join(lines) + "\n")
+    status, out, err = _call(oracle_main, ["trace", str(path)], capsys)
+    _assert_clean(status, out, err, path=path)
