@@ -407,9 +407,17 @@ class _Replay:
 
     def _record(self, transition: Transition) -> None:
         rule = ",".join(transition.rules)
-        for position, fate in enumerate(transition.after.fates):
-            if fate.is_done and position not in self.done_by:
-                self.done_by[position] = rule
+        # Only the invoked batch and the discarded records can become done; looking
+        # at them alone keeps a step independent of the shard's length.
+        spans = [(discard.start, discard.end) for discard in transition.discards]
+        if transition.invocation is not None:
+            batch = transition.invocation.batch
+            spans.append((batch.start, batch.end))
+        fates = transition.after.fates
+        for start, end in spans:
+            for position in range(start, end):
+                if fates[position].is_done and position not in self.done_by:
+                    self.done_by[position] = rule
         before, after = transition.before.destination, transition.after.destination
         discard_rule = next(
             (f"{d.rule},R9" for d in transition.discards if d.destination), "R9"
