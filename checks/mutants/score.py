@@ -84,6 +84,8 @@ def judge_as_implementation(
             f"{scenario.name} {found.where()}: observed {found.observed}; "
             f"the model allows {allowed}"
         )
+        if verdict.alternatives:
+            text += f" (conforms if {'; or if '.join(verdict.alternatives)})"
         catches.append(Catch("oracle", _split_rules(found.rule), text))
     return catches
 
