@@ -25,7 +25,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from model.config import MappingConfig, Settings, Timing  # noqa: E402
-from model.handler import FailsFirst, FailurePattern, Handler, ResponseStyle  # noqa: E402
+from model.handler import (  # noqa: E402
+    POISON,
+    FailsFirst,
+    FailurePattern,
+    Handler,
+    ResponseStyle,
+)
 from model.records import Shard  # noqa: E402
 from model.semantics import Finished, Invoke, Transition  # noqa: E402
 from model.simulator import Scenario  # noqa: E402
@@ -173,6 +179,29 @@ def long_scenario() -> Scenario:
     )
 
 
+def bisect_scenario(records: int = 46_300) -> Scenario:
+    """Bisect with a destination; every 10th record (7, 17, ...) is poison.
+
+    Each batch of 100 is split down to its poison records, which are retried twice
+    and discarded one by one: about 100,000 events (invocations, checkpoints and
+    destination records) over a shard of 46,300 records.
+    """
+    mapping = MappingConfig(
+        batch_size=100,
+        maximum_retry_attempts=2,
+        bisect_batch_on_function_error=True,
+        on_failure_destination=_QUEUE,
+    )
+    poison = {str(number): POISON for number in range(7, records + 1, 10)}
+    return Scenario(
+        name="long-bisect",
+        settings=Settings(mapping, Timing(retention_seconds=None)),
+        shard=Shard.numbered(records),
+        handler=Handler(FailurePattern(by_sequence=poison), ResponseStyle.THROW),
+        description="bisect, retries and destination records over a long shard",
+    )
+
+
 def write_trace(path: Path, scenario: Scenario, events: int = TRACE_EVENTS) -> int:
     """Write the model's trace of ``scenario`` (JSON Lines); returns its events."""
     from checks.oracle import trace_lines
@@ -284,20 +313,27 @@ def main() -> int:
             float("inf"),
             float("inf"),
         )
-        trace_path = folder / "trace.jsonl"
-        started = time.perf_counter()
-        events = write_trace(trace_path, long_scenario())
-        written = time.perf_counter() - started
-        size = trace_path.stat().st_size / 1e6
-        print(f"wrote a trace of {events:,} events ({size:.1f} MB) in {written:.1f} s")
-        results.append(
-            measure(
-                f"checks.oracle trace, {events:,} events",
-                [sys.executable, "-m", "checks.oracle", "trace", str(trace_path), "-q"],
-                60,
-                1024,
+        for scenario in (long_scenario(), bisect_scenario()):
+            trace_path = folder / f"{scenario.name}.jsonl"
+            started = time.perf_counter()
+            events = write_trace(trace_path, scenario, events=2 * TRACE_EVENTS)
+            written = time.perf_counter() - started
+            size = trace_path.stat().st_size / 1e6
+            records = len(scenario.shard)
+            print(
+                f"wrote {scenario.name}: {events:,} events over {records:,} records "
+                f"({size:.1f} MB) in {written:.1f} s"
             )
-        )
+            results.append(
+                measure(
+                    f"checks.oracle trace {scenario.name}, {events:,} events over "
+                    f"{records:,} records",
+                    [sys.executable, "-m", "checks.oracle", "trace"]
+                    + [str(trace_path), "-q"],
+                    60,
+                    1024,
+                )
+            )
     for result in results:
         print(result.line())
     print(informational.line().replace("limits inf s, inf MB; ", ""))
