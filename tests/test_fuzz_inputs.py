@@ -295,6 +295,8 @@ def _assert_clean(status: int, out: str, err: str, *, path: Path | None) -> None
         assert len(lines) == 1, err
         if path is not None:
             assert str(path) in lines[0], lines[0]
+        # One readable line: a long offending value is cut, not quoted whole.
+        assert len(lines[0]) <= 400 + len(str(path or "")), lines[0]
 
 
 def _write(directory: str, name: str, content: str | bytes) -> Path:

@@ -212,7 +212,7 @@ def parse_trace_lines(lines: Iterable[str], *, name: str = "<trace>") -> TraceFi
         if problem is not None:
             path = ".".join(str(part) for part in problem.absolute_path)
             raise InvalidTrace(
-                f"{problem.message} (see the trace format in docs/oracle.md)",
+                f"{_shortened(problem)} (see the trace format in docs/oracle.md)",
                 field=f"{where}{': ' + path if path else ''}",
             )
         parsed.append((number, data))
@@ -250,6 +250,19 @@ def parse_trace_lines(lines: Iterable[str], *, name: str = "<trace>") -> TraceFi
         events=events,
         header=header,
     )
+
+
+def _shortened(problem: Any) -> str:
+    """The schema's message, with a long offending value cut so the line stays short.
+
+    jsonschema quotes the whole value (a header's list of records, say) in its
+    message; a refusal is one readable line.
+    """
+    message = str(problem.message)
+    shown = repr(problem.instance)
+    if len(shown) > 80 and shown in message:
+        message = message.replace(shown, shown[:60] + "...", 1)
+    return message
 
 
 def _settings_and_shard(header: dict[str, Any], line: int) -> tuple[Settings, Shard]:

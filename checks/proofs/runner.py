@@ -159,8 +159,12 @@ def discharge(
 def _check(solver: z3.Solver) -> z3.CheckSatResult:
     """``solver.check()``, but Ctrl-C stops the run instead of reading as unknown.
 
-    z3 catches SIGINT while it solves and answers unknown; the main job must stop.
+    z3 would catch SIGINT while it solves and answer unknown (with a reason such as
+    "canceled" or "(incomplete quantifiers)"), so the main job went on.  With its
+    handler off, Python's takes the signal and raises KeyboardInterrupt as soon as
+    the current check returns (each takes well under a second).
     """
+    z3.set_param("ctrl_c", False)
     answer = solver.check()
     if answer == z3.unknown and solver.reason_unknown() in _INTERRUPTED:
         raise KeyboardInterrupt
