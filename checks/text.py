@@ -36,12 +36,13 @@ def _response(value: Any) -> str:
             isinstance(entry, dict)
             and set(entry) == {"itemIdentifier"}
             and isinstance(entry["itemIdentifier"], str)
+            and entry["itemIdentifier"]
             for entry in entries
         ):
             named = ", ".join(entry["itemIdentifier"] for entry in entries)
             return f"batchItemFailures [{named}]"
-    text = json.dumps(value, sort_keys=True) if value is not None else "null"
-    return text if len(text) <= 44 else text[:41] + "..."
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"))
+    return text if len(text) <= 56 else text[:53] + "..."
 
 
 def render_trace(document: dict[str, Any]) -> str:

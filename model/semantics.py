@@ -245,7 +245,7 @@ class Rules:
             f"{self._span(action.start, action.end)} older than "
             f"MaximumRecordAgeInSeconds, so {self._they(action.start, action.end)} "
             "discarded without invoking "
-            f"the function{self._destination_clause()}"
+            f"the function{self._destination_clause(action.start, action.end)}"
         )
         return Transition(state, after, None, (discard,), ("R4",), why)
 
@@ -365,8 +365,9 @@ class Rules:
                 rule="R3",
             )
             why += (
-                f"; its retries are used up ({attempts} counted invocations), so "
-                f"{self._span(cut, end)} discarded{self._destination_clause()}"
+                f"; its retries are used up ({_invocations(attempts)} counted), so "
+                f"{self._span(cut, end)} discarded"
+                f"{self._destination_clause(cut, end)}"
             )
             return Transition(before, after, record, (discard,), (*rules, "R3"), why)
 
@@ -414,7 +415,7 @@ class Rules:
                 f"{what}; that was invocation {attempts} of "
                 f"MaximumRetryAttempts + 1 = {mapping.maximum_retry_attempts + 1}, so "
                 f"{self._span(batch.start, batch.end)} discarded"
-                f"{self._destination_clause()}"
+                f"{self._destination_clause(batch.start, batch.end)}"
             )
             rules = (rule, "R3") if rule != "R3" else ("R3",)
             return Transition(before, after, record, (discard,), rules, why)
@@ -535,10 +536,17 @@ class Rules:
             return f"retry {attempts}; MaximumRetryAttempts -1 sets no limit"
         return f"{attempts} of {mapping.maximum_retry_attempts} retries used"
 
-    def _destination_clause(self) -> str:
+    def _destination_clause(self, start: int, end: int) -> str:
         if self.settings.mapping.has_destination:
             return " and described in a destination record (R9)"
-        return "; no destination is configured, so they are lost without a trace"
+        return (
+            f"; no destination is configured, so {self._they(start, end)} lost "
+            "without a trace"
+        )
+
+
+def _invocations(count: int) -> str:
+    return "1 invocation" if count == 1 else f"{count} invocations"
 
 
 def _count_delivery(state: State, batch: PendingBatch, run: HandlerRun) -> State:
