@@ -155,13 +155,33 @@ def test_custom_checkpoint_report_reads_like_the_article(reports: Path) -> None:
         "batchItemFailures: none",
     ]
     assert [step[3] for step in steps] == ["partial_failure"] * 3 + ["success"]
-    # Every invocation moved the checkpoint, so the budget stays at 2 (R7).
-    assert [step[6] for step in steps] == ["2", "2", "2", "2"]
+    # Every invocation moved the checkpoint, so no retry is ever used and the
+    # budget stays at 2 (R7).
+    assert [step[6] for step in steps] == ["0 (2 left)"] * 4
     assert "BatchSize | 10" in markdown
     assert "MaximumRetryAttempts | 2" in markdown
     svg = (reports / "walkthroughs/article-custom-checkpoint/report.html").read_text()
     # "No record that succeeded is delivered again": no amber box anywhere.
     assert 'class="record again"' not in svg
+
+
+def test_retries_column_says_used_and_left(reports: Path) -> None:
+    # semantics.md walkthrough 1: MaximumRetryAttempts 2, the batch fails three
+    # times: the first invocation and two retries.  Used counts the retries
+    # before each invocation (as the console's column does), left is 2 - used.
+    folder = reports / "walkthroughs/article-whole-batch"
+    markdown = (folder / "report.md").read_text()
+    header = markdown.split("## Steps", 1)[1].split("\n| #", 1)[1].splitlines()[0]
+    assert "retries used (left)" in header
+    steps = _md_steps(markdown)
+    assert [step[6] for step in steps] == ["0 (2 left)", "1 (1 left)", "2 (0 left)"]
+    html = (folder / "report.html").read_text()
+    assert "<th>retries used (left)</th>" in html
+    assert "<td>2 (0 left)</td>" in html
+    # Unlimited retries: the count goes on with no "left": 0, 1, 2, ...
+    lasso = (reports / "verdicts").iterdir().__next__() / "report.md"
+    used = [step[6] for step in _md_steps(lasso.read_text())]
+    assert used == [f"{n} (no limit)" for n in range(6)]
 
 
 def test_whole_batch_marks_records_delivered_again_and_discarded(

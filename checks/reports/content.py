@@ -2,7 +2,7 @@
 
 A ``Subject`` is one walkthrough or one failing/vacuous verdict with its trace; its
 ``steps`` are the transitions in report form (batch, response, outcome, checkpoint
-and iterator, retries left, why) and the per-record boxes the timeline colours.
+and iterator, retries used and left, why) and the per-record boxes the timeline colours.
 Nothing here decides what Lambda does: every value is read from the simulator's
 ``Trace`` and its JSON form.
 """
@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BOX_KINDS",
+    "RETRIES_HEADER",
+    "RETRIES_NOTE",
     "Box",
     "Step",
     "Subject",
@@ -42,6 +44,18 @@ BOX_KINDS = {
     "unreached": "delivered, not reached (the handler stopped earlier)",
     "expired": "expired before an invocation",
 }
+
+
+#: The step tables' retries column: used as in the console's ``retries`` column,
+#: and, when MaximumRetryAttempts is finite, how many are left.
+RETRIES_HEADER = "retries used (left)"
+RETRIES_NOTE = (
+    "Retries used (left): how many retries of this batch came before this "
+    "invocation (0 on its first invocation, as in the console's retries column) "
+    "and, when MaximumRetryAttempts is finite, how many more times the batch may "
+    "be retried if this invocation fails. Splitting under bisect and a checkpoint "
+    "that moves forward start a fresh count."
+)
 
 
 @dataclass(frozen=True)
@@ -78,6 +92,7 @@ class Step:
     iterator_after: str
     checkpoint_position: int
     iterator_position: int
+    retries_used: int | None
     retries_left: str
     why: str
     rules: tuple[str, ...]
@@ -88,6 +103,22 @@ class Step:
     @property
     def is_invocation(self) -> bool:
         return self.number is not None
+
+    @property
+    def retries(self) -> str:
+        """The retries column: ``1 (1 left)``, ``3 (no limit)``, or ``-``.
+
+        >>> from dataclasses import replace
+        >>> step = Step(0, 1, ["1"], "", "", "1", "1", "1", "1", 0, 0, 1, "1", "",
+        ...             (), (), ())
+        >>> step.retries, replace(step, retries_left="unlimited").retries
+        ('1 (1 left)', '1 (no limit)')
+        """
+        if self.retries_used is None:
+            return "-"
+        if self.retries_left == "unlimited":
+            return f"{self.retries_used} (no limit)"
+        return f"{self.retries_used} ({self.retries_left} left)"
 
 
 @dataclass(frozen=True)
@@ -266,6 +297,7 @@ def _step(trace: Trace, index: int, transition: Transition, in_loop: bool) -> St
         run = invocation.run
         response = _response_text(run)
         outcome = entry["outcome"]
+        retries_used: int | None = entry["retries_before"]
         if mapping.retries_are_finite:
             retries_left = str(mapping.maximum_retry_attempts - entry["retries_before"])
         else:
@@ -277,6 +309,7 @@ def _step(trace: Trace, index: int, transition: Transition, in_loop: bool) -> St
             for record in discard["records"]
         ]
         batch, response, retries_left = expired, "(not invoked)", ""
+        retries_used = None
         conditions = {discard["condition"] for discard in entry.get("discards", [])}
         outcome = "trimmed" if conditions == {"RetentionExpired"} else "expired"
     return Step(
@@ -291,6 +324,7 @@ def _step(trace: Trace, index: int, transition: Transition, in_loop: bool) -> St
         iterator_after=entry["iterator_after"],
         checkpoint_position=transition.after.checkpoint,
         iterator_position=transition.after.iterator,
+        retries_used=retries_used,
         retries_left=retries_left,
         why=entry["why"],
         rules=tuple(dict.fromkeys(entry["rules"])),

@@ -10,12 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
-from checks.reports.content import Subject, steps_of
+from checks.reports.content import RETRIES_NOTE, Subject, steps_of
 from checks.reports.graph import graph_svg
-from checks.reports.markdown import REPORT_FILES
+from checks.reports.markdown import REPORT_FILES, STEP_HEADERS, step_row
 from checks.reports.tables import configuration_rows, destination_rows, record_rows
 from checks.reports.timeline import timeline_svg
-from checks.text import span
 
 __all__ = ["render_html", "page", "html_table", "STYLE"]
 
@@ -146,37 +145,12 @@ def render_html(subject: Subject, *, with_files: bool = True) -> str:
         )
     parts.append(f'<div class="figure">{timeline_svg(subject, steps)}</div>')
 
-    headers = [
-        "#",
-        "batch",
-        "handler response",
-        "outcome",
-        "checkpoint",
-        "iterator",
-        "retries left",
-        "why",
-    ]
-    rows = [
-        [
-            (step.number if step.is_invocation else "-")
-            if not step.in_loop
-            else f"{step.number if step.is_invocation else '-'} ↻",
-            span(step.batch) if step.is_invocation else f"expired {span(step.batch)}",
-            step.response,
-            step.outcome,
-            f"{step.checkpoint_before} → {step.checkpoint_after}",
-            f"{step.iterator_before} → {step.iterator_after}",
-            step.retries_left or "-",
-            f"{step.why} [{', '.join(step.rules)}]",
-        ]
-        for step in steps
-    ]
+    rows = [step_row(step) for step in steps]
     parts += [
         "<h2>Steps</h2>",
-        "<p class='muted'>Retries left: how many more times the batch may be "
-        "retried if this invocation fails.</p>",
+        f"<p class='muted'>{escape(RETRIES_NOTE)}</p>",
         html_table(
-            headers,
+            STEP_HEADERS,
             rows,
             classes=["loop" if step.in_loop else "" for step in steps],
             cell_classes={7: "why"},

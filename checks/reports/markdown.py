@@ -2,19 +2,43 @@
 
 The configuration, the property in English, the verdict and its explanation, then
 the trace step by step (invocation number, batch, handler response, outcome,
-checkpoint and iterator before and after, retries left, and why), what became of
-each record, and the files next to the report.
+checkpoint and iterator before and after, retries used and left, and why), what
+became of each record, and the files next to the report.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from checks.reports.content import Step, Subject, steps_of
+from checks.reports.content import (
+    RETRIES_HEADER,
+    RETRIES_NOTE,
+    Step,
+    Subject,
+    steps_of,
+)
 from checks.reports.tables import configuration_rows, destination_rows, record_rows
 from checks.text import span
 
-__all__ = ["render_markdown", "markdown_table", "REPORT_FILES"]
+__all__ = [
+    "render_markdown",
+    "markdown_table",
+    "step_row",
+    "REPORT_FILES",
+    "STEP_HEADERS",
+]
+
+#: The columns of the step table, in Markdown and in HTML.
+STEP_HEADERS = [
+    "#",
+    "batch",
+    "handler response",
+    "outcome",
+    "checkpoint",
+    "iterator",
+    RETRIES_HEADER,
+    "why",
+]
 
 #: The files of one report folder, with what each holds.
 REPORT_FILES = {
@@ -46,7 +70,8 @@ def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> 
     return "\n".join(lines)
 
 
-def _step_row(step: Step) -> list[object]:
+def step_row(step: Step) -> list[object]:
+    """The cells of one step, in the order of ``STEP_HEADERS``."""
     number = step.number if step.is_invocation else "-"
     if step.in_loop:
         number = f"{number} ↻"
@@ -57,7 +82,7 @@ def _step_row(step: Step) -> list[object]:
         step.outcome,
         f"{step.checkpoint_before} → {step.checkpoint_after}",
         f"{step.iterator_before} → {step.iterator_after}",
-        step.retries_left or "-",
+        step.retries,
         f"{step.why} [{', '.join(step.rules)}]",
     ]
 
@@ -100,22 +125,8 @@ def render_markdown(subject: Subject, *, with_files: bool = True) -> str:
             "forever, so the trace never ends.",
             "",
         ]
-    lines.append(
-        "Retries left: how many more times the batch may be retried if this "
-        "invocation fails."
-    )
-    lines.append("")
-    headers = [
-        "#",
-        "batch",
-        "handler response",
-        "outcome",
-        "checkpoint",
-        "iterator",
-        "retries left",
-        "why",
-    ]
-    lines += [markdown_table(headers, [_step_row(step) for step in steps]), ""]
+    lines += [RETRIES_NOTE, ""]
+    lines += [markdown_table(STEP_HEADERS, [step_row(step) for step in steps]), ""]
 
     lines += ["## Records", ""]
     lines += [
