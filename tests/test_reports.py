@@ -320,6 +320,32 @@ def test_index_links_the_explorer_verdict_table(tmp_path: Path) -> None:
     ]
 
 
+def test_index_detail_is_cut_at_a_clause_not_mid_sentence(tmp_path: Path) -> None:
+    detail = (
+        "records are discarded together with the failing record (step 3: record 1 "
+        "failed and the handler reported failed records of this batch; the lowest "
+        "reported record is 1, so the checkpoint stays at 1 (R6); its retries are "
+        "used up (3 invocations counted), so records 1..4 are discarded and "
+        "described in a destination record (R9))"
+    )
+    verdicts = [
+        {"configuration": "c", "property": "p", "verdict": "fails", "detail": detail}
+    ]
+    write_reports(tmp_path / "out", verdicts=verdicts)
+    index = (tmp_path / "out/index.md").read_text()
+    row = next(line for line in index.splitlines() if line.startswith("| p | c |"))
+    shown = row.split(" | ")[3]
+    # Cut after the last clause ending in ";" within 200 characters, marked with
+    # an ellipsis, its open parenthesis closed.
+    assert shown == (
+        "records are discarded together with the failing record (step 3: record 1 "
+        "failed and the handler reported failed records of this batch; …)"
+    )
+    # The page shows the whole sentence and lets the browser wrap it.
+    html = (tmp_path / "out/index.html").read_text()
+    assert f'<td class="detail">{detail}</td>' in html
+
+
 def test_neighbourhood_graph_is_drawn_with_the_trace_highlighted() -> None:
     lasso = _lasso()
     trace = lasso.trace

@@ -38,7 +38,8 @@ table { border-collapse: collapse; margin: 8px 0; font-size: 14px; }
 th, td { border: 1px solid #e4e7eb; padding: 4px 8px; text-align: left;
   vertical-align: top; }
 th { background: #f5f7fa; font-weight: 600; }
-td.why { min-width: 320px; }
+td.why { min-width: 18em; }
+td.detail { min-width: 16em; max-width: 44em; }
 tr.loop td { background: #fff8e6; }
 tr.lost td { background: #fde2e2; }
 .figure { overflow-x: auto; border: 1px solid #e4e7eb; border-radius: 6px;

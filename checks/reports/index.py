@@ -19,6 +19,7 @@ from checks.reports.markdown import markdown_table
 
 __all__ = [
     "IndexRow",
+    "shorten",
     "verdict_rows",
     "proof_rows",
     "render_index_md",
@@ -43,6 +44,38 @@ class IndexRow:
     link: str = ""
 
 
+#: Where a long detail may be cut, best first: a sentence, a clause, a phrase.
+_BOUNDARIES = (". ", "; ", ": ", ", ", " (")
+
+
+def shorten(text: str, limit: int = 200) -> str:
+    """``text`` cut at the last sentence or clause boundary within ``limit``.
+
+    The cut is marked with "…" and parentheses left open are closed, so a
+    shortened detail never stops mid-phrase.
+
+    >>> shorten("first clause; second clause goes on", 24)
+    'first clause; …'
+    >>> shorten("a thing (step 3: it failed; then more)", 32)
+    'a thing (step 3: it failed; …)'
+    >>> shorten("short", 12)
+    'short'
+    """
+    if len(text) <= limit:
+        return text
+    room = limit - 3
+    for boundary in _BOUNDARIES:
+        cut = text.rfind(boundary, 0, room)
+        if cut > limit // 3:
+            # keep the punctuation; an opening parenthesis goes with what follows
+            kept = text[: cut + len(boundary.strip())]
+            break
+    else:
+        kept = text[: text.rfind(" ", 0, room)] if " " in text[:room] else text[:room]
+    opened = kept.count("(") - kept.count(")")
+    return f"{kept.rstrip()} …" + ")" * max(opened, 0)
+
+
 def _field(item: Any, keys: Iterable[str]) -> Any:
     for key in keys:
         value = item.get(key) if isinstance(item, dict) else getattr(item, key, None)
@@ -63,7 +96,7 @@ def _row(kind: str, item: Any, configuration: str = "") -> IndexRow:
         property_name=str(_field(item, _PROPERTY_KEYS) or ""),
         configuration=str(_field(item, _CONFIGURATION_KEYS) or configuration),
         verdict=_verdict_text(_field(item, _VERDICT_KEYS)),
-        detail=" ".join(str(_field(item, _DETAIL_KEYS) or "").split())[:200],
+        detail=" ".join(str(_field(item, _DETAIL_KEYS) or "").split()),
     )
 
 
@@ -166,7 +199,7 @@ def render_index_md(rows: list[IndexRow], *, title: str, summary: str) -> str:
                     row.property_name,
                     row.configuration,
                     row.verdict,
-                    row.detail,
+                    shorten(row.detail),
                     f"[report]({row.link})" if row.link else "",
                 ]
                 for row in members
@@ -189,7 +222,7 @@ def render_index_html(rows: list[IndexRow], *, title: str, summary: str) -> str:
                 f"<td>{escape(row.configuration)}</td>"
                 f'<td><span class="verdict {verdict_class(row.verdict)}">'
                 f"{escape(row.verdict)}</span></td>"
-                f"<td>{escape(row.detail)}</td><td>{link}</td></tr>"
+                f'<td class="detail">{escape(row.detail)}</td><td>{link}</td></tr>'
             )
         parts += [
             f"<h2>{escape(heading)}</h2>",
