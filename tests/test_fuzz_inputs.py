@@ -821,3 +821,27 @@ def test_edited_real_traces(
     path = _write(scratch, "edited.jsonl", "\n".join(lines) + "\n")
     status, out, err = _call(oracle_main, ["trace", str(path)], capsys)
     _assert_clean(status, out, err, path=path)
+
+
+@settings(
+    FUZZ,
+    max_examples=100,
+    # The handler door drives the handler with Hypothesis itself.
+    suppress_health_check=[*FUZZ.suppress_health_check, HealthCheck.nested_given],
+)
+@given(document=MAPPING_DOCUMENTS, source=st.sampled_from(["kinesis", "dynamodb"]))
+def test_handler_door_config_of_any_shape(
+    document: Any, source: str, scratch: str, capsys: Any
+) -> None:
+    # python -m checks.oracle handler FILE:function --config FILE: the mapping
+    # file is refused in one line naming it (a handler that always succeeds).
+    from checks.oracle.cli import main as oracle_main
+
+    handler = _write(
+        scratch, "fuzz_handler.py", "def handler(e, c):\n    return None\n"
+    )
+    path = _write(scratch, "door.json", json.dumps(document))
+    argv = ["handler", f"{handler}:handler", "--source", source]
+    argv += ["--config", str(path), "--examples", "1"]
+    status, out, err = _call(oracle_main, argv, capsys)
+    _assert_clean(status, out, err, path=path)

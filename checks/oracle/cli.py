@@ -137,10 +137,14 @@ def _handler(args: argparse.Namespace, reporter: Reporter) -> int:
         raise InvalidInput("must be a whole number >= 1", field="--examples")
     configs: list[tuple[MappingConfig | None, str]] = [(None, "default mapping")]
     if args.config:
-        configs = [
-            (loaded.config.with_changes(source=args.source), loaded.name)
-            for loaded in load_mappings(args.config)
-        ]
+        try:
+            configs = [
+                (loaded.config.with_changes(source=args.source), loaded.name)
+                for loaded in load_mappings(args.config)
+            ]
+        except InvalidInput as error:
+            # A setting --source does not accept (AT_TIMESTAMP for DynamoDB).
+            raise error.located(args.config) from None
     function, module = load_handler(args.target)
     reports = [
         check_handler(
