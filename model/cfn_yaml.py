@@ -48,7 +48,29 @@ class YamlError(ValueError):
 
 
 class _TemplateLoader(yaml.SafeLoader):
-    """The safe loader with CloudFormation's short-form tags."""
+    """The safe loader with CloudFormation's short-form tags.
+
+    A key given twice in one mapping is refused: YAML keeps the last silently, so
+    a setting written twice would be judged with whichever came last.
+    """
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        if isinstance(node, yaml.MappingNode):
+            seen: set[Any] = set()
+            for key_node, _ in node.value:
+                if not isinstance(key_node, yaml.ScalarNode):
+                    continue
+                key = key_node.value
+                if key in seen and key != "<<":
+                    raise yaml.constructor.ConstructorError(
+                        None,
+                        None,
+                        f"the key \"{key}\" appears twice in one mapping; YAML keeps "
+                        "only the last, so remove one",
+                        key_node.start_mark,
+                    )
+                seen.add(key)
+        return super().construct_mapping(node, deep=deep)
 
 
 def _construct(loader: yaml.SafeLoader, tag: str, node: yaml.Node) -> dict[str, Any]:
@@ -90,5 +112,10 @@ def load_yaml(text: str) -> Any:
         where = f" (line {mark.line + 1} column {mark.column + 1})" if mark else ""
         problem = error.problem or str(error)
         raise YamlError(f"not valid YAML{where}: {problem}") from None
+    except RecursionError:
+        raise YamlError(
+            "not valid YAML: nested too deeply (lists or mappings inside each other "
+            "hundreds of levels deep); flatten it"
+        ) from None
     except yaml.YAMLError as error:
         raise YamlError(f"not valid YAML: {' '.join(str(error).split())}") from None

@@ -9,7 +9,10 @@ refusal is one line naming the file, the field and the values Lambda accepts.
 
 from __future__ import annotations
 
+import datetime
+import difflib
 import json
+import math
 import os
 import re
 from dataclasses import dataclass
@@ -25,6 +28,7 @@ __all__ = [
     "load_mappings",
     "mapping_from_dict",
     "mappings_from_dict",
+    "parse_json",
 ]
 
 _RESOURCE_TYPE = "AWS::Lambda::EventSourceMapping"
@@ -58,6 +62,110 @@ _MAPPING_KEYS = frozenset(
         "UUID",
     ]
 )
+
+#: The fields of ``EventSourceMappingConfiguration``, what ``get-event-source-mapping``
+#: and ``list-event-source-mappings`` print (Lambda API reference).
+_API_FIELDS = frozenset(
+    [
+        "AmazonManagedKafkaEventSourceConfig",
+        "BatchSize",
+        "BisectBatchOnFunctionError",
+        "DestinationConfig",
+        "DocumentDBEventSourceConfig",
+        "EventSourceArn",
+        "EventSourceMappingArn",
+        "FilterCriteria",
+        "FilterCriteriaError",
+        "FunctionArn",
+        "FunctionResponseTypes",
+        "KMSKeyArn",
+        "LastModified",
+        "LastProcessingResult",
+        "LoggingConfig",
+        "MaximumBatchingWindowInSeconds",
+        "MaximumRecordAgeInSeconds",
+        "MaximumRetryAttempts",
+        "MetricsConfig",
+        "ParallelizationFactor",
+        "ProvisionedPollerConfig",
+        "Queues",
+        "ScalingConfig",
+        "SelfManagedEventSource",
+        "SelfManagedKafkaEventSourceConfig",
+        "SourceAccessConfigurations",
+        "StartingPosition",
+        "StartingPositionTimestamp",
+        "State",
+        "StateTransitionReason",
+        "Topics",
+        "TumblingWindowInSeconds",
+        "UUID",
+    ]
+)
+
+#: The properties of CloudFormation's ``AWS::Lambda::EventSourceMapping``.
+_CFN_FIELDS = frozenset(
+    [
+        "AmazonManagedKafkaEventSourceConfig",
+        "BatchSize",
+        "BisectBatchOnFunctionError",
+        "DestinationConfig",
+        "DocumentDBEventSourceConfig",
+        "Enabled",
+        "EventSourceArn",
+        "FilterCriteria",
+        "FunctionName",
+        "FunctionResponseTypes",
+        "KmsKeyArn",
+        "LoggingConfig",
+        "MaximumBatchingWindowInSeconds",
+        "MaximumRecordAgeInSeconds",
+        "MaximumRetryAttempts",
+        "MetricsConfig",
+        "ParallelizationFactor",
+        "ProvisionedPollerConfig",
+        "Queues",
+        "ScalingConfig",
+        "SelfManagedEventSource",
+        "SelfManagedKafkaEventSourceConfig",
+        "SourceAccessConfigurations",
+        "StartingPosition",
+        "StartingPositionTimestamp",
+        "Tags",
+        "Topics",
+        "TumblingWindowInSeconds",
+    ]
+)
+
+#: The properties of a SAM function's ``Kinesis`` and ``DynamoDB`` events.
+_SAM_FIELDS = frozenset(
+    [
+        "BatchSize",
+        "BisectBatchOnFunctionError",
+        "DestinationConfig",
+        "Enabled",
+        "FilterCriteria",
+        "FunctionResponseTypes",
+        "KmsKeyArn",
+        "MaximumBatchingWindowInSeconds",
+        "MaximumRecordAgeInSeconds",
+        "MaximumRetryAttempts",
+        "MetricsConfig",
+        "ParallelizationFactor",
+        "ProvisionedPollerConfig",
+        "StartingPosition",
+        "StartingPositionTimestamp",
+        "Stream",
+        "TumblingWindowInSeconds",
+    ]
+)
+
+#: The fields of ``DestinationConfig`` and of its ``OnFailure``, per format.
+_DESTINATION_FIELDS = {
+    "api": (frozenset({"OnFailure", "OnSuccess"}), frozenset({"Destination"})),
+    "cfn": (frozenset({"OnFailure"}), frozenset({"Destination"})),
+    "sam": (frozenset({"OnFailure"}), frozenset({"Destination", "Type"})),
+}
 
 #: CloudFormation resource types whose ARN names a stream of each kind.
 _SOURCE_TYPES = {
@@ -154,9 +262,7 @@ def load_mappings(path: str | os.PathLike[str]) -> list[LoadedMapping]:
     except FileNotFoundError:
         raise InvalidConfiguration("no such file", source=name) from None
     except IsADirectoryError:
-        raise InvalidConfiguration(
-            "is a directory, not a JSON file", source=name
-        ) from None
+        raise InvalidConfiguration("is a directory; give a file", source=name) from None
     except UnicodeDecodeError:
         raise InvalidConfiguration("is not UTF-8 text", source=name) from None
     except OSError as error:
@@ -170,7 +276,9 @@ def _parse(text: str, name: str) -> Any:
     suffix = Path(name).suffix.lower()
     if suffix not in _YAML_SUFFIXES:
         try:
-            return json.loads(text)
+            return parse_json(text)
+        except InvalidInput as error:
+            raise error.located(name) from None
         except json.JSONDecodeError as error:
             if suffix == ".json" or text.lstrip().startswith(("{", "[")):
                 raise InvalidConfiguration(
@@ -247,10 +355,17 @@ def _read_document(data: Any, source: str) -> list[LoadedMapping]:
     if "Type" in data:
         properties = _resource_properties(data, "")
         return [
-            _read_mapping(properties, prefix="", name=stem, resources={}, lenient=True)
+            _read_mapping(
+                properties,
+                prefix="Properties.",
+                name=stem,
+                resources={},
+                lenient=True,
+                fields="cfn",
+            )
         ]
     name = data["UUID"] if isinstance(data.get("UUID"), str) else stem
-    return [_read_mapping(data, prefix="", name=name, resources={})]
+    return [_read_mapping(data, prefix="", name=name, resources={}, fields="any")]
 
 
 def _read_template(data: dict[str, Any]) -> list[LoadedMapping]:
@@ -272,6 +387,7 @@ def _read_template(data: dict[str, Any]) -> list[LoadedMapping]:
                     name=logical_id,
                     resources=resources,
                     lenient=True,
+                    fields="cfn",
                 )
             )
         elif resource.get("Type") == _SAM_FUNCTION:
@@ -308,6 +424,7 @@ def _read_sam_function(
                 f"got {_kind(settings)}",
                 field=prefix.rstrip("."),
             )
+        _check_fields(settings, _SAM_FIELDS, prefix, _FORMAT_NAMES["sam"])
         # SAM names the stream ARN "Stream"; the event's Type already says its kind.
         renamed = {
             ("EventSourceArn" if k == "Stream" else k): v for k, v in settings.items()
@@ -319,6 +436,7 @@ def _read_sam_function(
             resources=resources,
             lenient=True,
             known_source=kind,
+            fields="sam",
         )
         mappings.append(loaded)
     return mappings
@@ -338,7 +456,9 @@ def _read_list(items: Any, stem: str) -> list[LoadedMapping]:
                 f"must be an object, got {_kind(item)}", field=prefix.rstrip(".")
             )
         name = item["UUID"] if isinstance(item.get("UUID"), str) else f"{stem}[{index}]"
-        mappings.append(_read_mapping(item, prefix=prefix, name=name, resources={}))
+        mappings.append(
+            _read_mapping(item, prefix=prefix, name=name, resources={}, fields="api")
+        )
     return mappings
 
 
@@ -368,19 +488,26 @@ def _read_mapping(
     resources: dict[str, Any],
     lenient: bool = False,
     known_source: str | None = None,
+    fields: str = "any",
 ) -> LoadedMapping:
     """One mapping's settings.
 
     ``lenient`` accepts what CloudFormation accepts in templates: numbers and
     booleans written as strings ("10", "true").  ``known_source`` is the source
-    kind a SAM event's Type gives.
+    kind a SAM event's Type gives.  ``fields`` names the format whose field names
+    are accepted ("api", "cfn", "sam" or "any" for a bare object that may be either
+    of the first two); SAM's are checked before "Stream" is renamed.
     """
-    if not _MAPPING_KEYS.intersection(data):
+    allowed = _FIELDS.get(fields, frozenset())
+    misspelt = any(_close_field(str(key), allowed) for key in data)
+    if not _MAPPING_KEYS.intersection(data) and not misspelt:
         raise InvalidConfiguration(
             "does not look like an event source mapping: expected fields such as "
             "EventSourceArn, BatchSize or MaximumRetryAttempts",
             field=prefix.rstrip(".") or None,
         )
+    if fields != "sam":
+        _check_fields(data, allowed, prefix, _FORMAT_NAMES[fields])
     notes: list[str] = []
     settings: dict[str, Any] = {}
 
@@ -429,7 +556,7 @@ def _read_mapping(
             filters, prefix + "FilterCriteria"
         )
 
-    destination = _destination(data.get("DestinationConfig"), prefix, notes)
+    destination = _destination(data.get("DestinationConfig"), prefix, notes, fields)
     if destination is not None:
         settings["on_failure_destination"] = destination
 
@@ -536,8 +663,17 @@ def _has_filters(value: Any, field: str) -> bool:
     return True  # symbolic or odd, but something is there: assume a filter
 
 
-def _destination(config: Any, prefix: str, notes: list[str]) -> str | None:
+def _destination(
+    config: Any, prefix: str, notes: list[str], fields: str = "any"
+) -> str | None:
     """The on-failure destination ARN, a placeholder if symbolic, or None."""
+    outer, inner = _DESTINATION_FIELDS.get(
+        fields,
+        (
+            _DESTINATION_FIELDS["api"][0] | _DESTINATION_FIELDS["cfn"][0],
+            _DESTINATION_FIELDS["api"][1],
+        ),
+    )
     if config is None or _is_no_value(config):
         return None
     if _is_intrinsic(config):
@@ -552,6 +688,8 @@ def _destination(config: Any, prefix: str, notes: list[str]) -> str | None:
             f"got {_show(config)}",
             field=prefix + "DestinationConfig",
         )
+    what = _FORMAT_NAMES[fields]
+    _check_fields(config, outer, prefix + "DestinationConfig.", what)
     on_failure = config.get("OnFailure")
     if on_failure is None or _is_no_value(on_failure):
         return None
@@ -567,6 +705,7 @@ def _destination(config: Any, prefix: str, notes: list[str]) -> str | None:
             f"got {_show(on_failure)}",
             field=prefix + "DestinationConfig.OnFailure",
         )
+    _check_fields(on_failure, inner, prefix + "DestinationConfig.OnFailure.", what)
     arn = on_failure.get("Destination")
     field = prefix + _DESTINATION
     if arn is None or arn == "" or _is_no_value(arn):
@@ -668,6 +807,122 @@ def _resolve_intrinsic_source(
 # --- small helpers ---------------------------------------------------------------
 
 
+def _plain(value: Any) -> str:
+    """A value JSON has no form for, as written in the file (dates from YAML)."""
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return str(value)
+
+
+_FIELDS = {"api": _API_FIELDS, "cfn": _CFN_FIELDS, "any": _API_FIELDS | _CFN_FIELDS}
+
+_FORMAT_NAMES = {
+    "api": "get-event-source-mapping output",
+    "cfn": f"{_RESOURCE_TYPE} Properties",
+    "sam": "a SAM Kinesis or DynamoDB event's Properties",
+    "any": "an event source mapping (get-event-source-mapping output or "
+    "CloudFormation Properties)",
+}
+
+
+def _check_fields(
+    data: dict[Any, Any], allowed: frozenset[str], prefix: str, what: str
+) -> None:
+    """Refuse a field the format does not have: a misspelt setting would otherwise
+    be ignored silently and its default (unlimited retries, say) judged instead."""
+    for key in data:
+        if key in allowed:
+            continue
+        name = str(key)
+        close = _close_field(name, allowed)
+        hint = (
+            f"did you mean {close}?"
+            if close
+            else f"{what} has no such field; check the spelling"
+        )
+        raise InvalidConfiguration(f"unknown field; {hint}", field=prefix + name)
+
+
+def _close_field(name: str, allowed: frozenset[str]) -> str | None:
+    """The field ``name`` is probably a misspelling of, if any."""
+    close = difflib.get_close_matches(name, sorted(allowed), n=1, cutoff=0.6)
+    if close:
+        return close[0]
+    lowered = {field.lower(): field for field in allowed}
+    return lowered.get(name.lower())
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise _DuplicateKey(key)
+        result[key] = value
+    return result
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _TooLarge(text)
+    return value
+
+
+class _TooLarge(ValueError):
+    pass
+
+
+def parse_json(text: str) -> Any:
+    """``json.loads``, refusing what it would accept silently or crash on.
+
+    A key given twice (JSON keeps the last one silently), a number too large for
+    a float (1e400 becomes infinity), ``NaN``/``Infinity`` and nesting too deep
+    for Python's recursion are refused with an ``InvalidInput`` naming the fix;
+    broken JSON raises ``json.JSONDecodeError`` as ``json.loads`` does.
+
+    >>> parse_json('{"BatchSize": 10}')
+    {'BatchSize': 10}
+    >>> parse_json('{"BatchSize": 10, "BatchSize": 20}')  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    model.errors.InvalidInput: the key "BatchSize" appears twice in one object; ...
+    """
+    try:
+        return json.loads(
+            text,
+            object_pairs_hook=_no_duplicates,
+            parse_float=_finite,
+            parse_constant=_refuse_constant,
+        )
+    except _DuplicateKey as error:
+        raise InvalidInput(
+            f"the key {json.dumps(error.args[0])} appears twice in one object; "
+            "JSON keeps only the last, so remove one"
+        ) from None
+    except _TooLarge as error:
+        raise InvalidInput(
+            f"the number {_cut(error.args[0])} is too large for a float; give a "
+            "number below 1e308"
+        ) from None
+    except RecursionError:
+        raise InvalidInput(
+            "nested too deeply (arrays or objects inside each other hundreds of "
+            "levels deep); flatten it"
+        ) from None
+
+
+def _refuse_constant(text: str) -> Any:
+    raise InvalidInput(f"{text} is not a JSON number; give a finite number")
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= 30 else text[:27] + "..."
+
+
 def _is_intrinsic(value: Any) -> bool:
     """Whether a value is a CloudFormation intrinsic function such as ``Ref``."""
     if not isinstance(value, dict) or len(value) != 1:
@@ -695,6 +950,17 @@ def _kind(value: Any) -> str:
 
 
 def _show(value: Any) -> str:
-    """A value as JSON, shortened so that a refusal stays one readable line."""
-    text = json.dumps(value, default=repr)
+    """A value as JSON, shortened so that a refusal stays one readable line.
+
+    YAML reads an unquoted 2021-01-01 as a date: it is shown as the date written.
+
+    >>> _show(datetime.date(2021, 1, 1)), _show(True)
+    ('the date 2021-01-01', 'true')
+    """
+    if isinstance(value, datetime.date):
+        return f"the date {value.isoformat()}"
+    try:
+        text = json.dumps(value, default=_plain)
+    except (ValueError, RecursionError):
+        text = "a value too deeply nested to show"
     return text if len(text) <= 80 else text[:77] + "..."
