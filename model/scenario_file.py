@@ -49,6 +49,8 @@ _KNOWN_FIELDS = {
 
 #: The most records a scenario file may have: one batch of the largest BatchSize.
 MAX_RECORDS = 10_000
+#: The widest spacing of records: MaximumRecordAgeInSeconds' largest value.
+MAX_SECONDS_APART = 604_800
 #: The most steps a scenario may ask for.
 MAX_STEP_LIMIT = 1_000_000
 #: Every step keeps a state of a few tuples as long as the shard, so the product
@@ -60,15 +62,24 @@ _STYLES = ", ".join(style.value for style in ResponseStyle if style.value != "ra
 
 def read_json_file(path: str | Path) -> Any:
     """Parse a JSON file, refusing a missing or broken one with one line."""
+    from model.loading import parse_json
+
     name = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InvalidInput("no such file; check the path", source=name) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise InvalidInput(f"cannot read the file ({error})", source=name) from None
+    except IsADirectoryError:
+        raise InvalidInput("is a directory; give a file", source=name) from None
+    except UnicodeDecodeError:
+        raise InvalidInput("is not UTF-8 text", source=name) from None
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise InvalidInput(f"cannot be read: {reason}", source=name) from None
     try:
-        return json.loads(text)
+        return parse_json(text)
+    except InvalidInput as error:
+        raise error.located(name) from None
     except json.JSONDecodeError as error:
         raise InvalidInput(
             f"not valid JSON (line {error.lineno} column {error.colno}): {error.msg}",
@@ -113,13 +124,23 @@ def scenario_from_dict(data: Any) -> tuple[Scenario, int]:
     source = data["source"]
     if source not in ("kinesis", "dynamodb"):
         raise InvalidScenario(
-            f'must be "kinesis" or "dynamodb", got {source!r}', field="source"
+            f'must be "kinesis" or "dynamodb", got {_short(source)}', field="source"
         )
 
     count = _whole_number(data["records"], "records", 1, MAX_RECORDS)
     seconds_apart = data.get("seconds_apart", 0)
-    if isinstance(seconds_apart, bool) or not isinstance(seconds_apart, int | float):
-        raise InvalidScenario("must be a number of seconds", field="seconds_apart")
+    if (
+        isinstance(seconds_apart, bool)
+        or not isinstance(seconds_apart, int | float)
+        or not 0 <= seconds_apart <= MAX_SECONDS_APART
+    ):
+        # Past a week apart every record is older than any MaximumRecordAge, so a
+        # larger spacing changes nothing, and 1e308 would overflow the arrivals.
+        raise InvalidScenario(
+            f"must be a number of seconds 0..{MAX_SECONDS_APART:,}, got "
+            f"{_short(seconds_apart)}",
+            field="seconds_apart",
+        )
     keys = data.get("partition_keys", ["key-1"])
     if (
         not isinstance(keys, list)
@@ -206,7 +227,11 @@ def check_run_size(records: int, step_limit: int, *, field: str) -> None:
 
 
 def _short(value: Any) -> str:
-    text = repr(value)
+    """A value as JSON writes it (true, not True), cut to stay on one line."""
+    try:
+        text = json.dumps(value, default=str)
+    except (ValueError, RecursionError):
+        text = "a value too deeply nested to show"
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -216,7 +241,7 @@ def _kind(value: Any, field: str) -> FailureKind:
     if isinstance(value, dict) and set(value) == {"fails_first"}:
         return FailsFirst(_whole_number(value["fails_first"], field, 0))
     raise InvalidScenario(
-        f'must be "poison" or {{"fails_first": k}}, got {value!r}', field=field
+        f'must be "poison" or {{"fails_first": k}}, got {_short(value)}', field=field
     )
 
 
@@ -252,14 +277,15 @@ def _handler(value: Any, pattern: FailurePattern) -> Handler:
             style = None
         if style is None or style is ResponseStyle.RAW:
             raise InvalidScenario(
-                f'must be one of {_STYLES} or {{"raw": payload}}, got {value!r}',
+                f'must be one of {_STYLES} or {{"raw": payload}}, got {_short(value)}',
                 field="handler",
             )
         return Handler(pattern, style)
     if isinstance(value, dict) and set(value) == {"raw"}:
         return Handler(pattern, ResponseStyle.RAW, raw_payload=value["raw"])
     raise InvalidScenario(
-        f'must be one of {_STYLES} or {{"raw": payload}}', field="handler"
+        f'must be one of {_STYLES} or {{"raw": payload}}, got {_short(value)}',
+        field="handler",
     )
 
 
@@ -273,6 +299,13 @@ def _timing(value: Any) -> Timing:
             f"unknown field; timing has {', '.join(sorted(allowed))}",
             field=f"timing.{unknown[0]}",
         )
+    for key, seconds in value.items():
+        if isinstance(seconds, bool):
+            # Timing would name Python's True; the file says true.
+            raise InvalidScenario(
+                f"must be a number of seconds, got {json.dumps(seconds)}",
+                field=f"timing.{key}",
+            )
     try:
         return Timing(**value)
     except InvalidConfiguration as error:
