@@ -346,6 +346,77 @@ def test_index_detail_is_cut_at_a_clause_not_mid_sentence(tmp_path: Path) -> Non
     assert f'<td class="detail">{detail}</td>' in html
 
 
+def test_a_vacuous_verdict_gets_a_report_without_a_trace(tmp_path: Path) -> None:
+    from checks.explore.matrix import default_matrix
+
+    cells = {cell.label: cell for cell in default_matrix()}
+    twin = "a batch is discarded because its retries ran out"
+    verdicts = [
+        {
+            "configuration": "whole/R2/throw",
+            "property": "bisect_isolates_poison",
+            "verdict": "vacuous",
+            "states": 7,
+            "detail": f"nothing breaks it, but vacuously: no run reaches {twin}",
+        },
+        {"configuration": "whole/R2/throw", "property": "progress", "verdict": "holds"},
+    ]
+    properties = [
+        {
+            "name": "bisect_isolates_poison",
+            "statement": "The discarded batch is the failing record alone.",
+            "fairness": "none",
+            "twin": twin,
+        }
+    ]
+    out = tmp_path / "out"
+    rows = write_reports(out, verdicts=verdicts, properties=properties, cells=cells)
+    assert [(row.verdict, bool(row.link)) for row in rows] == [
+        ("vacuous", True),
+        ("holds", False),
+    ]
+    folder = out / rows[0].link.rsplit("/", 1)[0]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "report.html",
+        "report.md",
+        "verdict.json",
+    ]
+    markdown = (folder / "report.md").read_text()
+    assert markdown.startswith("# bisect_isolates_poison vacuous on whole/R2/throw\n")
+    # The configuration: the matrix's cells have BatchSize 4 over 6 records, and
+    # R2 means MaximumRetryAttempts 2; the property, and the twin never reached.
+    assert "| BatchSize | 4 |" in markdown
+    assert "| MaximumRetryAttempts | 2 |" in markdown
+    assert "6 records (1..6)" in markdown
+    assert "The discarded batch is the failing record alone." in markdown
+    why = markdown.split("## Why it is vacuous", 1)[1]
+    assert "in any of the 7 reachable states" in why
+    assert f"reachability twin either: {twin}." in why
+    assert "No trace" in markdown and "## Steps" not in markdown
+    html = (folder / "report.html").read_text()
+    html5lib.HTMLParser(strict=True).parse(html)
+    assert "<svg" not in html and "vacuous" in html
+    document = json.loads((folder / "verdict.json").read_text())
+    assert (document["verdict"], document["twin"], document["trace"]) == (
+        "vacuous",
+        twin,
+        None,
+    )
+
+
+def test_every_vacuous_verdict_of_the_explorer_has_a_report(tmp_path: Path) -> None:
+    out = tmp_path / "r"
+    assert verify_main(["--only", "explore", "--quiet", "--out", str(out)]) == 0
+    index = (out / "index.md").read_text()
+    vacuous = [line for line in index.splitlines() if "| vacuous |" in line]
+    assert vacuous
+    for line in vacuous:
+        link = re.search(r"\[report\]\(([^)]+)\)", line)
+        assert link is not None, line
+        page = (out / link.group(1)).read_text()
+        assert "Why it is vacuous" in page and "Configuration" in page
+
+
 def test_neighbourhood_graph_is_drawn_with_the_trace_highlighted() -> None:
     lasso = _lasso()
     trace = lasso.trace

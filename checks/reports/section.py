@@ -25,6 +25,7 @@ def run_reports(run: Any) -> None:
     directory = getattr(run.args, "out", None)
     if not directory:
         return
+    explorer = run.document.get("explorer") or {}
     rows = write_reports(
         directory,
         traces=run.traces,
@@ -32,6 +33,8 @@ def run_reports(run: Any) -> None:
         verdicts=run.document.get("verdicts"),
         proofs=run.proofs,
         carry=OTHER_PARTS,
+        properties=explorer.get("properties"),
+        cells=_explorer_cells(run) if "verdicts" in run.document else {},
     )
     index = Path(directory) / "index.html"
     run.document["reports"] = {
@@ -41,6 +44,25 @@ def run_reports(run: Any) -> None:
     }
     if not run.args.json:
         run.reporter.note(f"reports: {len(rows)} rows, open {index}")
+
+
+def _explorer_cells(run: Any) -> dict[str, Any]:
+    """The explorer's configurations by label, so a vacuous verdict's report can
+    show its settings; the same cells ``checks.explore.section`` checked."""
+    try:
+        from checks.explore.matrix import cells_for_mapping, default_matrix
+
+        if not getattr(run.args, "config", None):
+            return {cell.label: cell for cell in default_matrix()}
+        from checks.configs import load_mappings_for_cli
+
+        return {
+            cell.label: cell
+            for label, mapping in load_mappings_for_cli(run.args.config)
+            for cell in cells_for_mapping(label, mapping)
+        }
+    except Exception:  # the settings are extra: the report names the label anyway
+        return {}
 
 
 def register(sections: MutableMapping[str, Callable[[Any], None]]) -> None:

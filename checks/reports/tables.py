@@ -9,8 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from checks.reports.content import Subject, batch_label
+from model.config import Settings
+from model.records import Shard
 
-__all__ = ["configuration_rows", "destination_rows", "record_rows"]
+__all__ = ["configuration_rows", "settings_rows", "destination_rows", "record_rows"]
 
 
 def configuration_rows(subject: Subject) -> list[tuple[str, str]]:
@@ -25,9 +27,21 @@ def configuration_rows(subject: Subject) -> list[tuple[str, str]]:
     'true'
     """
     scenario = subject.scenario
-    settings = scenario.settings
+    return settings_rows(scenario.settings, scenario.shard, scenario.handler.describe())
+
+
+def settings_rows(
+    settings: Settings, shard: Shard, handler: str
+) -> list[tuple[str, str]]:
+    """The settings by their API names, for a shard and a handler described in words.
+
+    >>> from model.config import MappingConfig, Settings
+    >>> from model.records import Shard
+    >>> rows = dict(settings_rows(Settings(MappingConfig()), Shard.numbered(3), "h"))
+    >>> rows["Source"], rows["Handler"]
+    ('Kinesis shard, 3 records (1..3)', 'h')
+    """
     mapping, timing = settings.mapping, settings.timing
-    shard = scenario.shard
     source = "Kinesis" if shard.source == "kinesis" else "DynamoDB Streams"
     numbers = batch_label(shard.sequence_numbers(0, len(shard)))
     rows = [
@@ -52,7 +66,7 @@ def configuration_rows(subject: Subject) -> list[tuple[str, str]]:
             "[" + ", ".join(mapping.function_response_types) + "]",
         ),
         ("On-failure destination", mapping.on_failure_destination or "none"),
-        ("Handler", scenario.handler.describe()),
+        ("Handler", handler),
         (
             "Timing",
             f"invocation {timing.invocation_seconds} s, retry back-off "

@@ -3,13 +3,15 @@
 ``write_reports`` turns the run's walkthrough traces and counterexamples into one
 folder each (``report.md``, ``report.html``, ``graph.svg``, ``trace.json``,
 ``trace.itf.json``, ``scenario.json``) under ``walkthroughs/`` and ``verdicts/``,
-adds ``index.html`` and ``index.md``, and moves the whole tree into place at once.
+gives each vacuous verdict a folder too (``report.md``, ``report.html``,
+``verdict.json``: it has no trace), adds ``index.html`` and ``index.md``, and moves
+the whole tree into place at once.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -32,6 +34,13 @@ from checks.reports.index import (
 )
 from checks.reports.itf import trace_to_itf
 from checks.reports.markdown import render_markdown
+from checks.reports.vacuous import (
+    VacuousVerdict,
+    render_vacuous_html,
+    render_vacuous_markdown,
+    vacuous_document,
+    vacuous_verdict,
+)
 from model.errors import InvalidInput
 from model.simulator import Trace
 
@@ -104,11 +113,16 @@ def write_reports(
     proofs: Iterable[Any] = (),
     option: str = "--out",
     carry: tuple[str, ...] = (),
+    properties: Any = None,
+    cells: Mapping[str, Any] | None = None,
 ) -> list[IndexRow]:
     """Write all reports and the index into ``directory``; return the index rows.
 
     ``carry`` names entries other parts of the run already wrote into
-    ``directory``; they are kept (see ``staged_directory``).
+    ``directory``; they are kept (see ``staged_directory``).  A vacuous verdict
+    of the table ``verdicts`` gets a report without a trace; ``properties`` (the
+    explorer's list of ``{name, statement, fairness, twin}``) and ``cells`` (its
+    configurations by label) tell it what the property and the configuration are.
 
     Examples
     --------
@@ -128,6 +142,18 @@ def write_reports(
             subject = subject_from_counterexample(counterexample)
             link = _write(staging, "verdicts", subject, taken)
             rows = _attach(rows, subject, link)
+        for verdict in _vacuous(verdicts, properties, cells or {}):
+            for index, row in enumerate(rows):
+                if (
+                    row.verdict == "vacuous"
+                    and not row.link
+                    and row.property_name == verdict.property_name
+                    and row.configuration == verdict.configuration
+                ):
+                    rows[index] = replace(
+                        row, link=_write_vacuous(staging, verdict, taken)
+                    )
+                    break
         for trace in traces:
             subject = subject_from_trace(trace)
             link = _write(staging, "walkthroughs", subject, taken)
@@ -142,13 +168,7 @@ def write_reports(
                 )
             )
         title = "shardcheck reports"
-        failing = sum(1 for row in rows if row.verdict in ("fails", "vacuous"))
-        summary = (
-            f"{len(traces)} walkthroughs and {len(counterexamples)} failing or "
-            f"vacuous verdicts with a report"
-            + (f"; {failing} verdicts in all fail or are vacuous" if failing else "")
-            + ". Each report has the trace step by step, a timeline and the states."
-        )
+        summary = _summary(rows)
         (staging / "index.md").write_text(
             render_index_md(rows, title=title, summary=summary), encoding="utf-8"
         )
@@ -158,11 +178,57 @@ def write_reports(
     return rows
 
 
+def _summary(rows: list[IndexRow]) -> str:
+    """The index's opening sentence: what was checked and what has a report."""
+    walkthroughs = sum(1 for row in rows if row.kind == "walkthrough")
+    verdicts = [row for row in rows if row.kind != "walkthrough"]
+    failing = sum(1 for row in verdicts if row.verdict == "fails")
+    vacuous = sum(1 for row in verdicts if row.verdict == "vacuous")
+    linked = sum(1 for row in rows if row.link)
+    return (
+        f"{walkthroughs} walkthroughs and {len(verdicts)} verdicts ({failing} fail, "
+        f"{vacuous} vacuous); {linked} reports. Each report has the trace step by "
+        "step, a timeline and the states; a vacuous verdict has no trace, so its "
+        "report says what was never reached."
+    )
+
+
 def _write(staging: Path, group: str, subject: Subject, taken: set[str]) -> str:
     slug = _unique(f"{group}/{subject.slug}", taken)
     folder = staging / slug
     folder.mkdir(parents=True)
     write_report_folder(folder, subject)
+    return f"{slug}/report.html"
+
+
+def _vacuous(
+    verdicts: Any, properties: Any, cells: Mapping[str, Any]
+) -> list[VacuousVerdict]:
+    """The vacuous verdicts of an explorer-shaped verdict table (a list of rows)."""
+    if not isinstance(verdicts, list):
+        return []
+    by_name: dict[str, Mapping[str, Any]] = {}
+    for prop in properties or ():
+        if isinstance(prop, Mapping) and "name" in prop:
+            by_name[str(prop["name"])] = prop
+    return [
+        vacuous_verdict(entry, by_name, cells)
+        for entry in verdicts
+        if isinstance(entry, Mapping) and entry.get("verdict") == "vacuous"
+    ]
+
+
+def _write_vacuous(staging: Path, verdict: VacuousVerdict, taken: set[str]) -> str:
+    slug = _unique(f"verdicts/{verdict.slug}", taken)
+    folder = staging / slug
+    folder.mkdir(parents=True)
+    files = {
+        "report.md": render_vacuous_markdown(verdict),
+        "report.html": render_vacuous_html(verdict),
+        "verdict.json": json.dumps(vacuous_document(verdict), indent=2) + "\n",
+    }
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
     return f"{slug}/report.html"
 
 
