@@ -243,14 +243,14 @@ def test_trace_oracle_fixture(trace_oracle: Any) -> None:  # noqa: F811
         ("", "line 1: the first line must be the header"),
         ("not json\n", "line 1: not valid JSON"),
         ('{"type": "invocation", "batch": ["1"]}\n', "the first line must be"),
-        ('{"type": "header"}\n', "line 1: 'format' is a required property"),
+        ('{"type": "header"}\n', "line 1: the field format is required; add it"),
         (
             json.dumps(dict(HEADER, mapping={"BatchSize": 0})),
             "BatchSize: must be 1..10000, got 0",
         ),
         (
             "\n".join(_lines({"type": "invocation", "batch": ["9"]})),
-            "line 2: sequence number '9' is not a record",
+            'line 2: sequence number "9" is not a record',
         ),
         (
             "\n".join(_lines({"type": "header"})),
@@ -258,7 +258,7 @@ def test_trace_oracle_fixture(trace_oracle: Any) -> None:  # noqa: F811
         ),
         (
             "\n".join(_lines({"type": "invocation", "batch": ["1"], "processed": [1]})),
-            "line 2: processed.0: 1 is not of type 'boolean'",
+            "line 2: field processed.0: expected true or false, got 1",
         ),
         (
             "\n".join(_lines({"type": "end"}, {"type": "invocation", "batch": ["1"]})),
@@ -266,7 +266,7 @@ def test_trace_oracle_fixture(trace_oracle: Any) -> None:  # noqa: F811
         ),
         (
             "\n".join(_lines({"type": "bogus"})),
-            "line 2: type: 'bogus' is not one of",
+            "line 2: field type: expected one of \"header\"",
         ),
     ],
 )

@@ -18,7 +18,7 @@ from typing import Any
 from model.config import MappingConfig, Settings
 from model.errors import InvalidInput, InvalidScenario
 from model.events import destination_record, sequence_number_of
-from model.loading import mapping_from_dict
+from model.loading import mapping_from_dict, parse_json
 from model.records import DEFAULT_EPOCH, Record, Shard
 from model.responses import HandlerRun
 from model.scenario_file import _timing, _undocumented
@@ -179,7 +179,7 @@ def read_trace(path: str | Path) -> TraceFile:
     except FileNotFoundError:
         raise InvalidTrace("no such file; check the path", source=name) from None
     except IsADirectoryError:
-        raise InvalidTrace("is a directory, not a trace file", source=name) from None
+        raise InvalidTrace("is a directory; give a file", source=name) from None
     except UnicodeDecodeError:
         raise InvalidTrace("is not UTF-8 text", source=name) from None
     except OSError as error:
@@ -201,7 +201,9 @@ def parse_trace_lines(lines: Iterable[str], *, name: str = "<trace>") -> TraceFi
             continue
         where = f"line {number}"
         try:
-            data = json.loads(line)
+            data = parse_json(line)
+        except InvalidInput as error:
+            raise InvalidTrace(error.message, field=where) from None
         except json.JSONDecodeError as error:
             raise InvalidTrace(
                 f"not valid JSON (column {error.colno}): {error.msg}; each line of a "
@@ -212,8 +214,8 @@ def parse_trace_lines(lines: Iterable[str], *, name: str = "<trace>") -> TraceFi
         if problem is not None:
             path = ".".join(str(part) for part in problem.absolute_path)
             raise InvalidTrace(
-                f"{_shortened(problem)} (see the trace format in docs/oracle.md)",
-                field=f"{where}{': ' + path if path else ''}",
+                f"{_explained(problem)} (see the trace format in docs/oracle.md)",
+                field=f"{where}{': field ' + path if path else ''}",
             )
         parsed.append((number, data))
     if not parsed or parsed[0][1]["type"] != "header":
@@ -252,17 +254,89 @@ def parse_trace_lines(lines: Iterable[str], *, name: str = "<trace>") -> TraceFi
     )
 
 
-def _shortened(problem: Any) -> str:
-    """The schema's message, with a long offending value cut so the line stays short.
+_EVENT_TYPES = "header, invocation, destination, checkpoint, end, comment"
 
-    jsonschema quotes the whole value (a header's list of records, say) in its
-    message; a refusal is one readable line.
+
+def _explained(problem: Any) -> str:
+    """What a schema violation means, as "expected ..., got ..." with the fix.
+
+    jsonschema's own messages quote Python's repr (True, {'a': 1}) and say "is not
+    valid under any of the given schemas" without saying what would be; a refusal
+    says what the format wants, with values as JSON and cut to stay one line.
     """
-    message = str(problem.message)
-    shown = repr(problem.instance)
-    if len(shown) > 80 and shown in message:
-        message = message.replace(shown, shown[:60] + "...", 1)
-    return message
+    kind = problem.validator
+    value = problem.validator_value
+    got = f"got {_json_text(problem.instance)}"
+    if not problem.absolute_path and not isinstance(problem.instance, dict):
+        return (
+            'each line must be a JSON object with a "type" field '
+            f"({_EVENT_TYPES}), {got}"
+        )
+    if kind == "required":
+        missing = [name for name in value if name not in problem.instance]
+        name = missing[0] if missing else value[0]
+        hint = f" ({_EVENT_TYPES})" if name == "type" else ""
+        return f"the field {name} is required{hint}; add it"
+    if kind in ("anyOf", "oneOf") and all(
+        isinstance(option, dict) and set(option) == {"required"} for option in value
+    ):
+        names = " or ".join(name for option in value for name in option["required"])
+        return f"needs the field {names}; add one"
+    if kind in ("anyOf", "oneOf"):
+        forms = [_describe(option) for option in value]
+        return f"expected {' or '.join(forms)}, {got}"
+    return f"expected {_describe({kind: value})}, {got}"
+
+
+def _describe(schema_part: Any) -> str:
+    """A schema fragment in words: "a whole number >= 1", "one of ..."."""
+    if not isinstance(schema_part, dict):
+        return "a value the format allows"
+    if set(schema_part) == {"required"}:
+        return "the field " + " and ".join(schema_part["required"])
+    if "$ref" in schema_part and schema_part["$ref"].endswith("sequenceNumber"):
+        return 'a sequence number as a string of digits ("49650...")'
+    if "const" in schema_part:
+        return _json_text(schema_part["const"])
+    if "enum" in schema_part:
+        return "one of " + ", ".join(_json_text(v) for v in schema_part["enum"])
+    words = {
+        "integer": "a whole number",
+        "number": "a number",
+        "string": "a string",
+        "boolean": "true or false",
+        "array": "a list",
+        "object": "an object",
+        "null": "null",
+    }
+    kinds = schema_part.get("type")
+    if isinstance(kinds, str):
+        kinds = [kinds]
+    text = " or ".join(words.get(kind, kind) for kind in kinds or [])
+    if "minimum" in schema_part:
+        text = f"{text or 'a number'} >= {schema_part['minimum']}"
+    if "minItems" in schema_part:
+        text = f"{text or 'a list'} of at least {schema_part['minItems']} item(s)"
+    if "pattern" in schema_part:
+        text = (
+            f"{text or 'a string'} of digits"
+            if schema_part["pattern"] == ("^[0-9]+$")
+            else f"{text or 'a string'} matching {schema_part['pattern']}"
+        )
+    if "additionalProperties" in schema_part:
+        text = "no other fields"
+    if "not" in schema_part:
+        text = "a different value"
+    return text or "a value the format allows"
+
+
+def _json_text(value: Any) -> str:
+    """A value as JSON, cut so that a refusal stays one readable line."""
+    try:
+        text = json.dumps(value, ensure_ascii=True)
+    except (TypeError, ValueError, RecursionError):
+        text = "a value too deeply nested to show"
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _settings_and_shard(header: dict[str, Any], line: int) -> tuple[Settings, Shard]:
@@ -325,10 +399,19 @@ def _check_events(events: tuple[Event, ...], shard: Shard) -> None:
         for sequence_number in names:
             if sequence_number is None or shard.position_of(sequence_number) is None:
                 raise InvalidTrace(
-                    f"sequence number {sequence_number!r} is not a record of the "
-                    "header's shard; list every record in the header's records",
+                    f"sequence number {_json_text(sequence_number)} is not a record "
+                    "of the header's shard; list every record in the header's records",
                     field=where,
                 )
+        text = event.data.get("response_text")
+        if isinstance(text, str) and _has_lone_surrogate(text):
+            # A response is bytes; no bytes decode to half a UTF-16 pair.
+            raise InvalidTrace(
+                "response_text holds a lone surrogate (\\ud800-\\udfff), which no "
+                "function response can contain; write the text the function "
+                "returned, decoded as UTF-8",
+                field=where,
+            )
         processed = event.data.get("processed")
         if (
             event.type == "invocation"
@@ -340,6 +423,14 @@ def _check_events(events: tuple[Event, ...], shard: Shard) -> None:
                 f"{len(names)}; give one per record the handler reached",
                 field=where,
             )
+
+
+def _has_lone_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _span_text(sequence_numbers: list[Any]) -> str:
