@@ -135,6 +135,8 @@ def neighbourhood(exploration: Exploration, path: Path, limit: int = 80) -> nx.D
         small.add_node(
             name,
             label=f"checkpoint {shard.sequence_number(state.checkpoint)}",
+            # the first model state merged into this node: the reports label it
+            state=state,
             on_path=node in on_path,
             finished=bool(graph.nodes[node].get("finished")),
         )
