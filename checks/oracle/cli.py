@@ -63,6 +63,14 @@ def build_parser() -> argparse.ArgumentParser:
     handler.add_argument(
         "--examples", type=int, default=60, metavar="N", help="generated batches"
     )
+    handler.add_argument(
+        "--timeout",
+        type=float,
+        default=3.0,
+        metavar="SECONDS",
+        help="per-invocation timeout, as the function's (default 3, Lambda's "
+        "default; at most 900); a handler still running is a function error",
+    )
     handler.add_argument("--json", action="store_true", help="print JSON findings")
 
     emit = commands.add_parser("emit", help="write the model's trace of a scenario")
@@ -135,6 +143,13 @@ def _handler(args: argparse.Namespace, reporter: Reporter) -> int:
 
     if args.examples < 1:
         raise InvalidInput("must be a whole number >= 1", field="--examples")
+    if not 0 < args.timeout <= 900:
+        # 900 s is Lambda's largest function timeout; NaN fails both tests.
+        raise InvalidInput(
+            "must be a number of seconds above 0 and at most 900, "
+            f"got {args.timeout:g}",
+            field="--timeout",
+        )
     configs: list[tuple[MappingConfig | None, str]] = [(None, "default mapping")]
     if args.config:
         try:
@@ -155,6 +170,7 @@ def _handler(args: argparse.Namespace, reporter: Reporter) -> int:
             target=args.target,
             label=label,
             max_examples=args.examples,
+            timeout=args.timeout,
         )
         for config, label in configs
     ]

@@ -9,11 +9,13 @@ reported once, with an example and its consequence under that configuration.
 from __future__ import annotations
 
 import contextlib
+import decimal
 import importlib
 import importlib.util
 import io
 import json
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +40,7 @@ __all__ = [
     "observe",
     "realistic_shard",
     "DEFAULT_MAPPING",
+    "DEFAULT_TIMEOUT",
 ]
 
 #: The mapping judged when no configuration is given: the API defaults, with
@@ -47,6 +50,9 @@ DEFAULT_MAPPING = MappingConfig(
 )
 
 Handler_ = Callable[[dict[str, Any], Any], Any]
+
+#: Lambda's default function timeout, in seconds.
+DEFAULT_TIMEOUT = 3.0
 
 
 class InvalidHandler(InvalidInput):
@@ -77,14 +83,20 @@ class Observation:
     returned: Any
     error: str | None
     reached: tuple[str, ...]
+    #: A function error the runtime, not the handler, raised: "timeout" (Task
+    #: timed out), "exit" (Runtime.ExitError) or "marshal" (Runtime.MarshalError).
+    runtime_error: str | None = None
 
     def describe(self) -> str:
         failing = sorted(self.failing, key=self.batch.index)
-        what = (
-            f"raised {self.error}"
-            if self.error is not None
-            else f"returned {_short(self.returned)}"
-        )
+        if self.runtime_error == "marshal":
+            what = f"returned {_short(self.returned)}, which json.dumps refuses"
+        elif self.runtime_error == "timeout":
+            what = f"was still running: {self.error}"
+        elif self.error is not None:
+            what = f"raised {self.error}"
+        else:
+            what = f"returned {_short(self.returned)}"
         return (
             f"batch of {len(self.batch)} records, failing "
             f"{_positions(self.batch, failing)}: the handler {what}"
@@ -204,8 +216,15 @@ def observe(
     module: ModuleType | None,
     shard: Shard,
     failing: frozenset[str],
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> Observation:
-    """Call the handler once on the whole shard as one batch."""
+    """Call the handler once on the whole shard as one batch.
+
+    The handler runs in a daemon thread that is abandoned after ``timeout``
+    seconds, as Lambda stops a function at its timeout; ``sys.exit`` and other
+    ``BaseException`` are function errors too, and the return value is serialised
+    with ``json.dumps`` as the Python runtime does.
+    """
     event = build_event(shard, 0, len(shard))
     probe = Probe(failing)
     context = FakeContext(shardcheck_failing=failing)
@@ -214,33 +233,88 @@ def observe(
     if hooked:
         setattr(module, HOOK_NAME, probe)
     batch = tuple(record.sequence_number for record in shard.records)
-    error: str | None = None
-    returned: Any = None
     try:
         # Handlers print; keep their output out of the oracle's report.
         with contextlib.redirect_stdout(io.StringIO()):
-            returned = handler(event, context)
-    except Exception as raised:  # a function error, as Lambda sees it
-        error = f"{type(raised).__name__}: {raised}"
+            outcome = _call(handler, event, context, timeout)
     finally:
         if hooked:
             setattr(module, HOOK_NAME, saved)
-    reached = _first_occurrences(probe.reached, batch)
+    reached = _first_occurrences(list(probe.reached), batch)
     results = tuple(name not in failing for name in reached)
-    if error is not None:
+    if "error" in outcome:
         run = HandlerRun(results, threw=True)
-        return Observation(batch, failing, run, None, error, reached)
-    try:
-        payload = json.loads(json.dumps(returned))
-    except (TypeError, ValueError) as marshal:
-        # The runtime cannot serialise the value: Runtime.MarshalError, a function
-        # error.
-        error = f"Runtime.MarshalError: {marshal}"
         return Observation(
-            batch, failing, HandlerRun(results, True), returned, error, reached
+            batch,
+            failing,
+            run,
+            None,
+            outcome["error"],
+            reached,
+            runtime_error=outcome.get("runtime_error"),
+        )
+    returned = outcome.get("returned")
+    try:
+        payload = json.loads(json.dumps(returned, default=_runtime_default))
+    except (TypeError, ValueError, RecursionError) as marshal:
+        # The runtime cannot serialise the value: Runtime.MarshalError, a function
+        # error, so the whole batch fails even if batchItemFailures is right.
+        error = f"Runtime.MarshalError: Unable to marshal response: {marshal}"
+        return Observation(
+            batch,
+            failing,
+            HandlerRun(results, True),
+            returned,
+            error,
+            reached,
+            runtime_error="marshal",
         )
     run = HandlerRun(results, threw=False, payload=payload)
     return Observation(batch, failing, run, returned, None, reached)
+
+
+def _call(
+    handler: Handler_, event: dict[str, Any], context: Any, timeout: float
+) -> dict[str, Any]:
+    """Run the handler in a thread that can be abandoned; what it did, as a dict.
+
+    A thread cannot be killed: one that runs past ``timeout`` is left running as
+    a daemon (it ends with the process), and the invocation counts as timed out.
+    """
+    outcome: dict[str, Any] = {}
+
+    def invoke() -> None:
+        try:
+            outcome["returned"] = handler(event, context)
+        except SystemExit as stop:
+            outcome["error"] = (
+                f"Runtime.ExitError: the handler called sys.exit({stop.code!r})"
+            )
+            outcome["runtime_error"] = "exit"
+        except Exception as raised:  # a function error, as Lambda sees it
+            outcome["error"] = f"{type(raised).__name__}: {raised}"
+        except BaseException as raised:  # e.g. GeneratorExit: the process dies
+            outcome["error"] = (
+                f"Runtime.ExitError: the handler raised {type(raised).__name__}"
+            )
+            outcome["runtime_error"] = "exit"
+
+    thread = threading.Thread(target=invoke, name="shardcheck-handler", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        return {
+            "error": f"Task timed out after {timeout:.2f} seconds",
+            "runtime_error": "timeout",
+        }
+    return outcome
+
+
+def _runtime_default(value: Any) -> Any:
+    """What the Python runtime's encoder adds to ``json``: Decimal as a number."""
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
 def _first_occurrences(names: list[str], batch: tuple[str, ...]) -> tuple[str, ...]:
@@ -259,6 +333,7 @@ def _observations(
     module: ModuleType | None,
     source: Source,
     max_examples: int,
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> list[Observation]:
     from hypothesis import HealthCheck, example, given, settings
     from hypothesis import strategies as st
@@ -286,9 +361,13 @@ def _observations(
     @example((1, frozenset({0})))
     def drive(case: tuple[int, frozenset[int]]) -> None:
         size, positions = case
+        if any(seen.runtime_error == "timeout" for seen in observations):
+            # A handler that timed out once is left running in its thread; more
+            # calls would only pile up threads and wait ``timeout`` each.
+            return
         shard = realistic_shard(size, source)
         failing = frozenset(shard.records[p].sequence_number for p in positions)
-        observations.append(observe(handler, module, shard, failing))
+        observations.append(observe(handler, module, shard, failing, timeout))
 
     drive()
     return observations
@@ -303,6 +382,7 @@ def check_handler(
     target: str = "handler",
     label: str = "default mapping",
     max_examples: int = 60,
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> HandlerReport:
     """Drive ``handler`` and report each problem with its consequence.
 
@@ -318,7 +398,7 @@ def check_handler(
     ['identifier-not-sequence-number']
     """
     mapping = (config or DEFAULT_MAPPING).with_changes(source=source)
-    observations = _observations(handler, module, source, max_examples)
+    observations = _observations(handler, module, source, max_examples, timeout)
     from checks.oracle.judging import judge_observations
 
     problems, notes = judge_observations(observations, mapping, source)

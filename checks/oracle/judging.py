@@ -11,14 +11,19 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from model.config import MappingConfig
+from model.config import REPORT_BATCH_ITEM_FAILURES, MappingConfig
 from model.events import build_event
 from model.responses import Outcome, classify, reported_identifiers
 
 if TYPE_CHECKING:
     from checks.oracle.handlers import Observation, Problem
 
-__all__ = ["judge_observations", "batch_failure_consequence", "lost_consequence"]
+__all__ = [
+    "judge_observations",
+    "batch_failure_consequence",
+    "function_error_consequence",
+    "lost_consequence",
+]
 
 
 def judge_observations(
@@ -53,6 +58,7 @@ def judge_observations(
             reported_partial = True
         if (
             run.threw
+            and observation.runtime_error is None
             and observation.failing
             and observation.failing == set(observation.batch)
             and raised_all is None
@@ -83,6 +89,8 @@ def _problems_of(
     reading = classify(run, observation.batch, report_batch_item_failures=rbif)
     failing = observation.failing
     failed_reached = [name for name in observation.reached if name in failing]
+    if observation.runtime_error is not None:
+        return [_runtime_problem(observation, mapping, example)]
     if run.threw:
         return problems
     payload = run.payload
@@ -291,6 +299,60 @@ def _raises_when_all_failed(
         "down) is bisected down to single records",
         observation.describe(),
     )
+
+
+def _runtime_problem(
+    observation: Observation, mapping: MappingConfig, example: str
+) -> Problem:
+    """A function error raised by the runtime rather than by the handler."""
+    from checks.oracle.handlers import Problem
+
+    kind = observation.runtime_error
+    error = observation.error or ""
+    consequence = function_error_consequence(mapping)
+    if kind == "timeout":
+        return Problem(
+            "timed-out",
+            "R3",
+            f"the handler did not return in time ({error}): Lambda stops it and "
+            "counts a function error; raise the function's timeout (--timeout here) "
+            "or find what blocks",
+            consequence,
+            example,
+        )
+    if kind == "exit":
+        return Problem(
+            "handler-exited",
+            "R3",
+            f"the handler stops the process ({error}): the runtime reports "
+            "Runtime.ExitError, a function error, and starts a new environment; "
+            "raise an exception or report the failed records instead",
+            consequence,
+            example,
+        )
+    return Problem(
+        "response-not-serialisable",
+        "R3",
+        f"the response is not JSON-serialisable ({error}): the Python runtime "
+        "encodes it with json.dumps, fails with Runtime.MarshalError and counts a "
+        "function error, so batchItemFailures is never read; return only dicts, "
+        "lists, strings, numbers, booleans and None",
+        consequence,
+        example,
+    )
+
+
+def function_error_consequence(mapping: MappingConfig) -> str:
+    """What a function error costs under ``mapping`` (R3, R5), whatever
+    FunctionResponseTypes says: a function error is never read as a response.
+
+    >>> function_error_consequence(MappingConfig(function_response_types=()))[:33]
+    'Lambda fails the whole batch (R2)'
+    """
+    reading = mapping.with_changes(
+        function_response_types=(REPORT_BATCH_ITEM_FAILURES,)
+    )
+    return batch_failure_consequence(reading)
 
 
 def batch_failure_consequence(mapping: MappingConfig) -> str:
