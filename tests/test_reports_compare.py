@@ -89,6 +89,7 @@ def test_command_prints_the_table_and_writes_the_chart(
     bars = [g for g in root.iter("{http://www.w3.org/2000/svg}g")]
     assert len(bars) == 12  # four modes, three measures
     assert sorted(path.name for path in out.iterdir()) == [
+        ".shardcheck-reports",
         "compare.html",
         "compare.json",
         "compare.md",

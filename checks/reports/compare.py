@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from checks.reporting import Reporter, Verbosity, format_table
-from checks.reports.atomic import write_text_atomically
+from checks.reports.atomic import staged_directory, write_text_atomically
 from checks.reports.compare_view import (
     TABLE_HEADERS,
     chart_svg,
@@ -296,15 +296,53 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _check_numbers(args: argparse.Namespace) -> None:
+    """Refuse numbers outside what Lambda or a scenario file accepts, so that a run
+    stays bounded (``--records 100000000`` would not finish) and means something."""
+    from model.scenario_file import MAX_RECORDS, MAX_STEP_LIMIT, check_run_size
+
+    ranges = [
+        ("--records", args.records, 1, MAX_RECORDS, "the records of a scenario file"),
+        ("--batch-size", args.batch_size, 1, 10_000, "BatchSize"),
+        ("--retries", args.retries, -1, 10_000, "MaximumRetryAttempts"),
+        ("--step-limit", args.step_limit, 1, MAX_STEP_LIMIT, "steps of a run"),
+    ]
+    ranges += [
+        ("--fail-position", position, 1, 10_000, "a position in a batch")
+        for position in args.fail_position or ()
+    ]
+    if args.fails_first is not None:
+        ranges.append(("--fails-first", args.fails_first, 0, 10_000, "processings"))
+    for option, value, low, high, what in ranges:
+        if not low <= value <= high:
+            raise InvalidInput(
+                f"must be {low}..{high:,} ({what}), got {value:,}", field=option
+            )
+    check_run_size(args.records, args.step_limit, field="--step-limit")
+
+
+def _check_paths(args: argparse.Namespace) -> None:
+    """``--svg`` into a folder that exists; ``--out`` not empty."""
+    if args.svg is not None:
+        svg = Path(args.svg)
+        if not args.svg or svg.is_dir():
+            raise InvalidInput("give a file name for the chart", field="--svg")
+        if not svg.parent.is_dir():
+            raise InvalidInput(
+                f"the folder {svg.parent} does not exist; create it or give "
+                "another path",
+                field="--svg",
+            )
+    if args.out is not None and not args.out.strip():
+        raise InvalidInput("give a folder name", field="--out")
+
+
 def _pattern(args: argparse.Namespace) -> Pattern:
     positions = tuple(args.fail_position or ())
     records = tuple(args.fail_record or ())
     if not positions and not records:
         positions = (4,)
-    if args.step_limit < 1:
-        raise InvalidInput("must be at least 1", field="--step-limit")
-    if args.fails_first is not None and args.fails_first < 0:
-        raise InvalidInput("must be 0 or more", field="--fails-first")
+    _check_numbers(args)
     return Pattern(
         records=args.records,
         batch_size=args.batch_size,
@@ -324,6 +362,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
     reporter = Reporter(Verbosity.QUIET if args.quiet else Verbosity.NORMAL)
     try:
+        _check_paths(args)
         pattern = _pattern(args)
         costs = compare(pattern)
         chart = chart_svg(
@@ -332,17 +371,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.svg:
             write_text_atomically(args.svg, chart + "\n", option="--svg")
         if args.out:
-            out = Path(args.out)
-            if out.exists() and not out.is_dir():
-                raise InvalidInput(f"{out} is a file; give a folder", field="--out")
             files = {
                 "compare.svg": chart + "\n",
                 "compare.md": render_compare_md(costs, pattern),
                 "compare.html": render_compare_html(costs, pattern, chart),
                 "compare.json": json.dumps(_document(costs, pattern), indent=2) + "\n",
             }
-            for name, text in files.items():
-                write_text_atomically(out / name, text, option="--out")
+            # As verify --out: a folder of someone else's files is refused, and
+            # the reports appear whole or not at all.
+            with staged_directory(args.out, option="--out") as staging:
+                for name, text in files.items():
+                    (staging / name).write_text(text, encoding="utf-8")
     except InvalidInput as error:
         option = _OPTIONS.get(error.field or "")
         text = f"{option}: {error.message}" if option else error.one_line()
@@ -369,6 +408,8 @@ def _print(
     reporter.result(format_table(TABLE_HEADERS, table_rows(costs)))
     for cost in costs:
         reporter.note(f"  {cost.mode}: {' '.join(cost.batches)}")
+    if args.svg:
+        reporter.note(f"written: {args.svg}")
     if args.out:
         reporter.note(f"written: {Path(args.out) / 'compare.html'}")
 
