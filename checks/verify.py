@@ -160,7 +160,7 @@ def run_walkthroughs(run: Run) -> None:
                 len(document["invocations"]),
                 " ".join(span(batch) for batch in document["discarded"]) or "-",
                 document["final_checkpoint"],
-                "blocked" if document["blocked"] else "finished",
+                _ending(document),
                 len(document["lost"]),
             ]
         )
@@ -169,6 +169,13 @@ def run_walkthroughs(run: Run) -> None:
         headers = ["scenario", "invocations", "discarded", "checkpoint", "end", "lost"]
         run.reporter.result(format_table(headers, rows))
         run.reporter.result()
+
+
+def _ending(document: dict[str, Any]) -> str:
+    """How a replayed run ended: finished, blocked, or cut short by the step limit."""
+    if not document["blocked"]:
+        return "finished"
+    return "step limit" if document.get("cut") else "blocked"
 
 
 #: The parts of the main job, in the order they run.  Later parts (the explorer's
@@ -200,6 +207,29 @@ def _interrupted(run: Run, selected: Sequence[str], finished: list[str]) -> str:
     )
 
 
+def _refuse_ignored_options(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, arguments: list[str]
+) -> None:
+    """A usage error for options that would otherwise be silently ignored."""
+    names = [item.split("=", 1)[0] for item in arguments]
+    if "--" in names:
+        names = names[: names.index("--")]
+    for option in ("--config", "--scenario", "--out", "--step-limit"):
+        # argparse accepts unambiguous prefixes (--scen) and keeps the last value.
+        given = [name for name in names if len(name) > 2 and option.startswith(name)]
+        if len(given) > 1:
+            parser.error(f"{option} given {len(given)} times; give it once")
+    if args.config and args.scenario:
+        parser.error(
+            "--config and --scenario together: a scenario file carries its own "
+            "mapping; give one of them"
+        )
+    if args.out is not None and not args.out.strip():
+        parser.error("--out: give a folder name")
+    if args.strict and not args.config:
+        parser.error("--strict applies to the properties of --config; add --config")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     if arguments[:1] == ["compare"]:
@@ -208,7 +238,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return compare_main(arguments[1:])
 
     _register_optional_sections()
-    args = build_parser().parse_args(arguments)
+    parser = build_parser()
+    args = parser.parse_args(arguments)
+    _refuse_ignored_options(parser, args, arguments)
     verbosity = (
         Verbosity.QUIET
         if args.quiet

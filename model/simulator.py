@@ -42,8 +42,11 @@ class Scenario:
 class Trace:
     """Every transition of one run, and how the run ended.
 
-    ``blocked`` is set when the step limit was reached before every record was
-    done: with unlimited retries and age, a failing record holds the shard.
+    ``blocked`` is set when the trace ends before every record is done (the step
+    limit was reached).  ``cut`` tells why: set, the run was only cut short (a
+    counterexample's prefix, or a step limit while the mapping's finite retry or
+    age limit will end it); not set, the shard is blocked: unlimited retries and
+    age let a failing record hold it.
     """
 
     scenario: Scenario
@@ -52,6 +55,7 @@ class Trace:
     blocked: bool
     step_limit: int = DEFAULT_STEP_LIMIT
     notes: tuple[str, ...] = field(default=())
+    cut: bool = False
 
     @property
     def final(self) -> State:
@@ -76,10 +80,14 @@ def simulate(
     *,
     step_limit: int = DEFAULT_STEP_LIMIT,
     rules: Rules | None = None,
+    prefix: bool = False,
 ) -> Trace:
     """Play ``scenario`` to its end, or to ``step_limit`` steps.
 
-    ``rules`` replaces ``scenario.rules`` (a variant of the model, such as a mutant
+    ``prefix`` says the caller wants only the first ``step_limit`` steps (a
+    counterexample ends where the property breaks): such a trace is marked
+    ``cut`` and carries no note that the shard is blocked.  ``rules`` replaces
+    ``scenario.rules`` (a variant of the model, such as a mutant
     of ``checks.mutants``, playing an implementation); the trace still names the
     scenario's settings, so an oracle judges it against the model.
 
@@ -113,7 +121,14 @@ def simulate(
         state = transition.after
 
     finished = isinstance(rules.next_action(state), Finished)
-    notes = () if finished else (_blocked_note(scenario, state, step_limit),)
+    # With a finite retry or age limit every run ends (the progress proofs), so
+    # stopping at the step limit only cuts it short; it is never blocked.
+    cut = not finished and (
+        prefix or _limits_end_it(scenario) or not _stalled(transitions)
+    )
+    notes: tuple[str, ...] = ()
+    if not finished and not prefix:
+        notes = (_blocked_note(scenario, transitions, step_limit),)
     return Trace(
         scenario,
         initial,
@@ -121,7 +136,33 @@ def simulate(
         blocked=not finished,
         step_limit=step_limit,
         notes=notes,
+        cut=cut,
     )
+
+
+def _limits_end_it(scenario: Scenario) -> bool:
+    """Whether the mapping's limits end every run (the two progress proofs).
+
+    Finite retries do unless a stalled partial failure is free (an undocumented
+    alternative); a finite age limit does while invocations take time.
+    """
+    settings = scenario.settings
+    mapping = settings.mapping
+    stall_is_free = (
+        mapping.report_batch_item_failures
+        and not settings.undocumented.stalled_partial_counts_as_attempt
+    )
+    by_retries = mapping.retries_are_finite and not stall_is_free
+    by_age = mapping.age_is_finite and settings.timing.invocation_seconds >= 1
+    return by_retries or by_age
+
+
+def _stalled(transitions: list[Transition]) -> bool:
+    """Whether the last step left the checkpoint where it was (a failing batch)."""
+    if not transitions:
+        return False
+    last = transitions[-1]
+    return last.before.checkpoint == last.after.checkpoint
 
 
 def _run_handler(scenario: Scenario, state: State, action: Invoke) -> Any:
@@ -131,16 +172,35 @@ def _run_handler(scenario: Scenario, state: State, action: Invoke) -> Any:
     return scenario.handler.run(sequence_numbers, processed_before)
 
 
-def _blocked_note(scenario: Scenario, state: State, step_limit: int) -> str:
+def _blocked_note(
+    scenario: Scenario, transitions: list[Transition], step_limit: int
+) -> str:
+    """Why a run stopped at the step limit: cut short, or a blocked shard."""
+    state = transitions[-1].after if transitions else scenario.rules.initial_state()
     checkpoint = scenario.shard.sequence_number(state.checkpoint)
+    if _limits_end_it(scenario) or not _stalled(transitions):
+        why = (
+            "the mapping's retry or age limit ends the run later"
+            if _limits_end_it(scenario)
+            else "the checkpoint was still moving"
+        )
+        return (
+            f"stopped after {step_limit} steps (the step limit) before the shard "
+            f"finished; the checkpoint is at {checkpoint} and {why} (raise the "
+            "step limit to see the rest)"
+        )
     mapping = scenario.settings.mapping
     retention = scenario.settings.timing.retention_seconds
     limits = []
     if not mapping.retries_are_finite:
         limits.append("MaximumRetryAttempts is -1 (unlimited)")
+    elif mapping.report_batch_item_failures:
+        limits.append("a stalled partial failure uses no retry")
     if not mapping.age_is_finite:
         limits.append("MaximumRecordAgeInSeconds is -1 (unlimited)")
-    reason = " and ".join(limits) or "the limits are not reached yet"
+    else:
+        limits.append("invocations take no time, so no record ages")
+    reason = " and ".join(limits)
     until = (
         f"until retention ({retention} s) trims record {checkpoint}"
         if retention is not None

@@ -108,6 +108,7 @@ def trace_to_json(trace: Trace) -> dict[str, Any]:
         },
         "final_checkpoint": shard.sequence_number(final.checkpoint),
         "blocked": trace.blocked,
+        "cut": trace.cut,
         "notes": list(trace.notes) + mapping.assumptions(),
     }
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,6 +83,7 @@ def proof_run() -> Run:
     run.proofs = [
         _Proof("no_redelivery_of_successes", "proved", "holds", "never again"),
         _Proof("bisect_isolates_poison", "proved", "holds", "alone"),
+        _Proof("bisect_isolates_poison", "proved", "holds", "alone, counted"),
     ]
     run_explorer(run)
     return run
@@ -98,9 +101,59 @@ def test_agreeing_proofs_are_shown_without_errors(proof_run: Run) -> None:
     assert "report_all  " in proof_run.reporter.out.getvalue()
 
 
+def test_two_proofs_with_one_result_are_one_label_with_a_count(
+    proof_run: Run,
+) -> None:
+    # both isolate proofs apply to bisect/R2/throw and are proved: one label, "(2)"
+    row = next(
+        line
+        for line in proof_run.reporter.out.getvalue().splitlines()
+        if line.startswith("bisect/R2/throw ")
+    )
+    assert row.rstrip().endswith("isolate:proved(2)")
+    assert "isolate:proved isolate:proved" not in proof_run.reporter.out.getvalue()
+
+
 def test_without_proofs_the_column_is_a_dash(capsys: pytest.CaptureFixture) -> None:
     assert main(["--only", "explore", "-q"]) == 0
     rows = capsys.readouterr().out.splitlines()
     assert any(row.startswith("bisect+custom/R2/report_first ") for row in rows)
     assert all(row.rstrip().endswith("-") for row in rows[2:-1] if row.strip())
     assert "== explorer" not in "\n".join(rows)  # headings are notes, hidden by -q
+
+
+def test_the_cloudformation_example_agrees_with_the_proofs() -> None:
+    # Its kinesis mapping has MaximumRetryAttempts 0: nothing is ever redelivered,
+    # so "vacuous" is right and the whole-batch redelivery counterexample (which
+    # needs a retry) must not be set against it.
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "checks.verify",
+            "--config",
+            "docs/examples/cloudformation-template.json",
+        ],
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr
+    assert "FAILED" not in done.stdout + done.stderr
+
+
+def test_safety_counterexamples_are_cut_not_blocked(
+    capsys: pytest.CaptureFixture,
+) -> None:
+    # A counterexample to a safety property ends where it breaks the property;
+    # the mapping has finite retries, so nothing in it is blocked.
+    path = Path(__file__).resolve().parent.parent / "docs/examples"
+    status = main(
+        ["--config", str(path / "get-event-source-mapping.json"), "--only", "explore"]
+    )
+    out = capsys.readouterr().out
+    assert status == 0
+    section = out.split("-- no_redelivery_of_successes fails on ")[1]
+    section = section.split("-- ")[0]
+    assert "blocked" not in section and "waits" not in section

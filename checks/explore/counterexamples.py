@@ -97,7 +97,14 @@ def _replay_key(
 def replay(exploration: Exploration, path: Path, scenario: Scenario) -> Trace:
     """Simulate ``scenario`` along ``path`` and check it visits the path's nodes."""
     steps = len(path.steps) - 1  # the first step only chooses the pattern
-    trace = simulate(scenario, step_limit=steps, rules=exploration.rules)
+    # A path that breaks a safety property ends where it breaks: the trace is a
+    # prefix of the run, cut there; only a lasso shows a shard that never ends.
+    trace = simulate(
+        scenario,
+        step_limit=steps,
+        rules=exploration.rules,
+        prefix=path.loop_start is None,
+    )
     kinds, poison_position = _pattern(path)
     states = [trace.initial, *(t.after for t in trace.transitions)]
     if len(states) != len(path.nodes) - 1:

@@ -16,6 +16,7 @@ from typing import Any
 
 from checks.counterexample import Counterexample
 from checks.explore.counterexamples import ReplayMismatch, counterexample
+from checks.explore.formulas import never_retried
 from checks.explore.graph import Exploration, ExplorationTooLarge
 from checks.explore.manifest import expected, pinned
 from checks.explore.matrix import Cell, cells_for_mapping, default_matrix, explore_cell
@@ -23,9 +24,10 @@ from checks.explore.properties import PROPERTIES
 from checks.explore.verdicts import Verdict, check_all
 from checks.reporting import format_table
 from checks.text import render_trace
+from model.handler import ResponseStyle
 from model.scenario_file import scenario_to_dict
 
-__all__ = ["register", "run_explorer", "SHORT_NAMES", "MAX_STATES"]
+__all__ = ["register", "run_explorer", "proved_bound", "SHORT_NAMES", "MAX_STATES"]
 
 #: States one configuration may have before it is reported as too large to check.
 MAX_STATES = 200_000
@@ -143,8 +145,58 @@ def _row(
             text = str(verdict.value) if verdict.value is not None else "unbounded"
             if verdict.verdict != "holds":
                 text += "!"
+            elif _below_proved_bound(run, cell, verdict.value):
+                text += f" (kinds: {_kinds(cell)})"
         cells.append(text)
     return [cell.label, exploration.states, *cells, _all_sizes(run, cell, verdicts)]
+
+
+def _kinds(cell: Cell) -> str:
+    return ", ".join(name.replace("_", " ") for name in cell.space.kinds)
+
+
+def proved_bound(key: str, mapping: Any, records: int) -> int | None:
+    """The delivery bound a ``bound-*`` proof gives for ``mapping`` on ``records``.
+
+    >>> from model.config import MappingConfig
+    >>> proved_bound("bound-custom-checkpoint",
+    ...              MappingConfig(batch_size=4, maximum_retry_attempts=2), 6)
+    12
+    """
+    from checks.proofs.bounds import ceil_log2
+
+    if not mapping.retries_are_finite:
+        return None
+    size = min(mapping.batch_size, records)
+    retries = mapping.maximum_retry_attempts
+    bounds = {
+        "bound-whole-batch": retries + 1,
+        "bound-bisect": ceil_log2(size) + retries + 1,
+        "bound-custom-checkpoint": size * (retries + 1),
+    }
+    return bounds.get(key)
+
+
+def _below_proved_bound(run: Any, cell: Cell, value: int | None) -> bool:
+    """Whether a proved all-sizes bound is higher than the explored maximum.
+
+    The proofs' bounds are reached by records failing up to R + 1 times; the
+    explorer's failure space has fewer kinds, so its maximum can be lower.
+    """
+    mapping = cell.settings.mapping
+    if (
+        value is None
+        or cell.style in (ResponseStyle.THROW, ResponseStyle.RAW)
+        or never_retried(cell.style, mapping.report_batch_item_failures)
+    ):
+        # the handler's responses, not the kinds, keep it below: a throwing
+        # handler is retried whole, the others here read as success
+        return False
+    for proof in _applicable(run, cell, "bounded_deliveries"):
+        bound = proved_bound(proof.key, cell.settings.mapping, cell.records)
+        if proof.result == "proved" and bound is not None and bound > value:
+            return True
+    return False
 
 
 def _applicable(run: Any, cell: Cell, name: str) -> list[Any]:
@@ -165,11 +217,12 @@ def _all_sizes(run: Any, cell: Cell, verdicts: list[Verdict]) -> str:
     """The proofs that apply to the row, and any disagreement with the explorer."""
     if not run.proofs:
         return "-"
-    parts = []
+    parts: dict[str, int] = {}
     for verdict in verdicts:
         for proof in _applicable(run, cell, verdict.property_name):
             short = SHORT_NAMES[verdict.property_name]
-            parts.append(f"{short}:{proof.result}")
+            label = f"{short}:{proof.result}"
+            parts[label] = parts.get(label, 0) + 1
             disagrees = (
                 verdict.verdict == "fails"
                 and proof.result == "proved"
@@ -185,7 +238,11 @@ def _all_sizes(run: Any, cell: Cell, verdicts: list[Verdict]) -> str:
                     f"{verdict.verdict}, but the proof '{proof.statement}' "
                     f"({proof.result}) says otherwise"
                 )
-    return " ".join(parts) or "none"
+    # two proofs of one property with one result are one label with a count
+    merged = [
+        label if count == 1 else f"{label}({count})" for label, count in parts.items()
+    ]
+    return " ".join(merged) or "none"
 
 
 def _compare(
@@ -318,8 +375,17 @@ def _print(
     reporter.note(
         f"   {len(cells)} configurations, {states} states in {elapsed:.1f} s; "
         "deliveries = the most deliveries of one record ('!' marks a fail); "
-        "vacuous = holds only because its situation is never reached"
+        "vacuous = holds only because its situation is never reached; "
+        "'(2)' = two proofs of that property with that result"
     )
+    if any("(kinds:" in str(part) for row in rows for part in row):
+        reporter.note(
+            "   deliveries 'N (kinds: ...)': the most for the explored failure kinds; "
+            "the proved all-sizes bound (whole batch R+1, bisect ceil(log2 B)+R+1, "
+            "custom checkpoints B(R+1)) needs records failing up to R+1 times "
+            "(and a handler that reports its first failure), which the explorer "
+            "does not try (docs/explorer.md)"
+        )
     notes = sorted({note for cell in cells for note in cell.notes})
     for note in notes:
         reporter.note(f"   note: {note}")

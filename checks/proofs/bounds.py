@@ -422,8 +422,11 @@ def bound_statements() -> list[Statement]:
             "first); no other record fails; records do not expire",
             proof="strong induction on n over the split rule",
             obligations=_isolation_obligations,
+            # records must not expire by age (the proof assumes they do not)
             applies=lambda mapping, style: (
-                mapping.bisect_batch_on_function_error and style is ResponseStyle.THROW
+                mapping.bisect_batch_on_function_error
+                and style is ResponseStyle.THROW
+                and not mapping.age_is_finite
             ),
         )
     )

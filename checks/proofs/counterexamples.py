@@ -169,6 +169,11 @@ class _FalseClaim:
     shows: Callable[[Trace], tuple[bool, int | None]]
     explanation: str
     step_limit: int = 200
+    #: What else a configuration needs for the violation to be possible at all
+    #: (beyond the setup): the claim applies to it only then.
+    needs: Callable[[MappingConfig], bool] = lambda mapping: True
+    #: The same, in English, for ``assumes``.
+    needs_text: str = ""
 
 
 def _redelivered(unrolling: Unrolling) -> z3.BoolRef:
@@ -243,6 +248,11 @@ _CLAIMS = (
         shows=_shows_redelivery,
         explanation="the retry delivers the whole batch again, including records "
         "the handler had already processed successfully",
+        # a retry needs R >= 1, and a success beside a failure a batch of two
+        needs=lambda mapping: (
+            mapping.maximum_retry_attempts >= 1 and mapping.batch_size >= 2
+        ),
+        needs_text="MaximumRetryAttempts >= 1, BatchSize >= 2",
     ),
     _FalseClaim(
         key="infinite-retries-progress",
@@ -279,6 +289,9 @@ _CLAIMS = (
         shows=_shows_fate(Fate.UNREPORTED_FAILURE),
         explanation="the checkpoint moves to the reported record, so a lower "
         "failure left out of the report counts as processed",
+        # a lower failure beside the reported one needs a batch of two
+        needs=lambda mapping: mapping.batch_size >= 2,
+        needs_text="BatchSize >= 2",
     ),
 )
 
@@ -336,6 +349,7 @@ def _applies(claim: _FalseClaim) -> Callable[[MappingConfig, ResponseStyle], boo
             # a finite age limit also ends the retries of a poison record
             and (setup.retries_finite or not mapping.age_is_finite)
             and style is setup.style
+            and claim.needs(mapping)
         )
 
     return applies
@@ -349,7 +363,9 @@ def false_statements() -> list[Statement]:
             property_name=claim.property_name,
             text=claim.text,
             expected="fails",
-            assumes=f"handler {claim.setup.style}; found within "
+            assumes=f"handler {claim.setup.style}; "
+            + (f"{claim.needs_text}; " if claim.needs_text else "")
+            + "found within "
             f"{claim.setup.steps} invocation(s) on at most {_MOST_RECORDS} records",
             proof="bounded search from the initial state, replayed in the simulator",
             obligations=_obligations(claim),
