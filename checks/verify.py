@@ -160,7 +160,7 @@ def run_walkthroughs(run: Run) -> None:
                 len(document["invocations"]),
                 " ".join(span(batch) for batch in document["discarded"]) or "-",
                 document["final_checkpoint"],
-                "blocked" if document["blocked"] else "finished",
+                _ending(document),
                 len(document["lost"]),
             ]
         )
@@ -169,6 +169,13 @@ def run_walkthroughs(run: Run) -> None:
         headers = ["scenario", "invocations", "discarded", "checkpoint", "end", "lost"]
         run.reporter.result(format_table(headers, rows))
         run.reporter.result()
+
+
+def _ending(document: dict[str, Any]) -> str:
+    """How a replayed run ended: finished, blocked, or cut short by the step limit."""
+    if not document["blocked"]:
+        return "finished"
+    return "step limit" if document.get("cut") else "blocked"
 
 
 #: The parts of the main job, in the order they run.  Later parts (the explorer's
