@@ -435,6 +435,69 @@ def test_neighbourhood_graph_is_drawn_with_the_trace_highlighted() -> None:
     assert sum("on-trace" in name for name in classes) == len(states)
 
 
+def _graph_nodes(svg: str) -> list[tuple[str, list[str]]]:
+    root = ET.fromstring(svg)
+    return [
+        (g.get("class", ""), [t.text or "" for t in g.iter(f"{SVG}text")])
+        for g in root.iter(f"{SVG}g")
+        if "state" in g.get("class", "").split()
+    ]
+
+
+def test_walkthrough_graph_labels_each_state_by_checkpoint_and_pending(
+    reports: Path,
+) -> None:
+    svg = (reports / "walkthroughs/article-custom-checkpoint/graph.svg").read_text()
+    nodes = _graph_nodes(svg)
+    # semantics.md walkthrough 4: the 4th record of each batch is reported, so the
+    # checkpoint goes 1, 4, 7, 10, 11 and the rest of the shard waits as one batch
+    # with no retry used yet (every invocation moved the checkpoint).
+    assert [lines[1] for _, lines in nodes] == [
+        "ckpt 1 | nothing pending",
+        "ckpt 4 | [4..10]·0",
+        "ckpt 7 | [7..10]·0",
+        "ckpt 10 | [10]·0",
+        "ckpt 11 | nothing pending",
+    ]
+    assert [lines[2] for _, lines in nodes] == [
+        "none done",
+        "done 1..3",
+        "done 1..6",
+        "done 1..9",
+        "done 1..10",
+    ]
+    assert nodes[0][1][0] == "state 0 — initial state"
+    assert nodes[-1][1][0] == "state 4 — end of the trace"
+    assert "end" in nodes[-1][0].split() and "initial" in nodes[0][0].split()
+
+
+def test_explorer_graph_nodes_can_be_told_apart_and_mark_the_loop() -> None:
+    from checks.explore.counterexamples import counterexample
+    from checks.explore.matrix import default_matrix, explore_cell
+    from checks.explore.verdicts import check_all
+
+    cell = next(c for c in default_matrix() if c.label == "whole/inf/throw")
+    exploration = explore_cell(cell)
+    progress = next(v for v in check_all(exploration) if v.property_name == "progress")
+    example = counterexample(exploration, progress, progress.paths[0], "c", "x")
+    nodes = _graph_nodes(graph_svg(subject_from_counterexample(example)))
+    by_name = {lines[0].split(" — ")[0]: (css, lines) for css, lines in nodes}
+    # 6 records, BatchSize 4, a handler that throws, unlimited retries: the first
+    # batch is [1..4] and a poison record in it keeps it pending at checkpoint 1
+    # forever (retries are not counted, so no "·n"); success moves it to 5.
+    assert by_name["s0"][1] == ["s0 — start", "the failure pattern is chosen"]
+    assert by_name["s1"][1][:2] == ["s1 — initial state", "ckpt 1 | nothing pending"]
+    loop = [lines for css, lines in nodes if "loop" in css.split()]
+    assert loop == [["s2 — loop ↻", "ckpt 1 | [1..4]", "none done"]]
+    assert ["ckpt 5 | nothing pending", "done 1..4"] in [
+        lines[1:] for _, lines in nodes
+    ]
+    # No state is labelled by its checkpoint alone any more.
+    assert all(lines[1] != "checkpoint 1" for _, lines in nodes)
+    on_path = [lines[1:] for css, lines in nodes if "on-trace" in css.split()]
+    assert len({tuple(lines) for lines in on_path}) == len(on_path)
+
+
 def test_graph_of_other_node_types_and_layout() -> None:
     graph = nx.DiGraph()
     graph.add_edge("a", "b", label="x")
@@ -544,7 +607,8 @@ def test_explorer_shaped_neighbourhood_highlights_its_path() -> None:
     )
     root = ET.fromstring(graph_svg(subject))
     states = [g.get("class", "") for g in root.iter(f"{SVG}g")]
-    assert sorted(states) == ["state", "state on-trace", "state on-trace"]
+    # s0 is the start, s1 repeats itself (the loop), s2 is off the path.
+    assert states == ["state on-trace initial", "state on-trace loop", "state"]
     steps = [p.get("class") for p in root.iter(f"{SVG}path") if p.get("class")]
     assert sorted(steps) == ["step", "step on-trace", "step on-trace"]
 

@@ -34,6 +34,8 @@ __all__ = [
     "subject_from_counterexample",
     "subject_from_trace",
     "state_summary",
+    "state_label",
+    "ranges",
 ]
 
 #: What happened to a record in one delivery, in the words of the legend.
@@ -430,4 +432,76 @@ def state_summary(trace: Trace, state: State) -> list[str]:
     lost = state.lost_positions()
     count = f"{state.invocations} invocation{'s' if state.invocations != 1 else ''}"
     lines.append(count + (f", {len(lost)} lost" if lost else ""))
+    return lines
+
+
+def ranges(labels: list[str]) -> str:
+    """Sequence numbers as runs: ``1..3, 6``; consecutive numbers are joined.
+
+    >>> ranges(["1", "2", "3", "6"]), ranges([]), ranges(["a", "b"])
+    ('1..3, 6', '', 'a, b')
+    """
+    runs: list[list[str]] = []
+    for label in labels:
+        if (
+            runs
+            and label.isdigit()
+            and runs[-1][-1].isdigit()
+            and int(label) == int(runs[-1][-1]) + 1
+        ):
+            runs[-1].append(label)
+        else:
+            runs.append([label])
+    return ", ".join(
+        run[0] if len(run) == 1 else f"{run[0]}..{run[-1]}" for run in runs
+    )
+
+
+def state_label(trace: Trace, state: State) -> list[str]:
+    """A state in two or three short lines that tell it apart from its neighbours.
+
+    The checkpoint and the pending batches, each with the retries it has used
+    (``[4..5]·1``; left out when retries are unlimited, where the explorer does
+    not count them), the records done (and lost), those processed successfully but
+    not yet done (``ok``), and the clock when a time limit makes it matter.
+
+    >>> from model.simulator import simulate
+    >>> from model.walkthroughs import walkthrough
+    >>> trace = simulate(walkthrough("article-whole-batch"))
+    >>> state_label(trace, trace.transitions[0].after)
+    ['ckpt 1 | [1..10]·1', 'none done | ok 1..5', 'clock 2 s']
+    >>> state_label(trace, trace.final)
+    ['ckpt 11 | nothing pending', 'done 1..10', 'clock 6 s']
+    """
+    shard = trace.scenario.shard
+    settings = trace.scenario.settings
+    counted = settings.mapping.retries_are_finite
+    batches = [
+        f"[{batch_label(shard.sequence_numbers(batch.start, batch.end))}]"
+        + (f"·{batch.attempts}" if counted else "")
+        for batch in state.pending
+    ]
+    if len(batches) > 3:
+        batches = batches[:3] + [f"+{len(batches) - 3}"]
+    pending = " ".join(batches) if batches else "nothing pending"
+    lines = [f"ckpt {shard.sequence_number(state.checkpoint)} | {pending}"]
+    done = [
+        shard.sequence_number(position)
+        for position, fate in enumerate(state.fates)
+        if fate.is_done
+    ]
+    lost = [shard.sequence_number(position) for position in state.lost_positions()]
+    succeeded = [
+        shard.sequence_number(position)
+        for position, fate in enumerate(state.fates)
+        if state.succeeded[position] > 0 and not fate.is_done
+    ]
+    text = f"done {ranges(done)}" if done else "none done"
+    if lost:
+        text += f"; lost {ranges(lost)}"
+    if succeeded:
+        text += f" | ok {ranges(succeeded)}"
+    lines.append(text)
+    if settings.mapping.age_is_finite or settings.timing.retention_seconds:
+        lines.append(f"clock {state.clock} s")
     return lines

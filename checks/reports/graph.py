@@ -5,6 +5,8 @@ counterexample (a networkx ``DiGraph``); for a walkthrough the drawing is the tr
 own chain of states.  Layers are breadth-first depths from the initial state, nodes in
 a layer are ordered by their predecessors (one barycentre pass, which untangles most
 crossings), and edges that go back up, such as a lasso's loop, curve round the side.
+Each state is labelled with its checkpoint, its pending batches and the records
+done; the start, the trace (blue), its loop (amber) and its end are marked.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from xml.etree.ElementTree import Element
 
 import networkx as nx
 
-from checks.reports.content import Subject, batch_label, state_summary
+from checks.reports.content import Subject, batch_label, state_label
 from checks.reports.svg import add, new_svg, to_string
 from model.state import State
 
@@ -27,26 +29,67 @@ MAX_NODES = 80
 #: Chain states drawn at most for a long trace: its start and its end.
 MAX_CHAIN = 40
 
-_NODE_WIDTH = 210
+_NODE_WIDTH = 220
 _LINE = 14
 _H_GAP = 40
 _V_GAP = 46
 _MARGIN = 24
 _PER_ROW = 4
+_LEGEND = (
+    "States (boxes) and steps (arrows): the trace in blue, its loop in amber.",
+    "ckpt = checkpoint; [4..5]·1 = a pending batch and the retries it used;",
+    "ok = processed successfully, not done yet. States whose lines match differ in",
+    "what the handler will do with records it has not processed yet.",
+)
+
+
+#: Characters of a node's line that fit in its box.
+_CHARACTERS = 36
 
 
 @dataclass
 class _Node:
     key: Hashable
+    name: str
     lines: list[str]
     on_trace: bool
     initial: bool = False
+    start: bool = False
+    in_loop: bool = False
+    end: bool = False
     x: float = 0.0
     y: float = 0.0
 
     @property
+    def roles(self) -> list[str]:
+        """What the node is on the trace, in the words of its first line."""
+        roles = []
+        if self.start:
+            roles.append("start")
+        if self.initial and not self.start:
+            roles.append("initial state")
+        if self.in_loop:
+            roles.append("loop ↻")
+        if self.end:
+            roles.append("end of the trace")
+        return roles
+
+    @property
+    def header(self) -> str:
+        return " — ".join([self.name] + [", ".join(self.roles)] * bool(self.roles))
+
+    @property
+    def css_class(self) -> str:
+        classes = ["state"]
+        classes += ["on-trace"] * self.on_trace
+        classes += ["initial"] * (self.initial or self.start)
+        classes += ["loop"] * self.in_loop
+        classes += ["end"] * self.end
+        return " ".join(classes)
+
+    @property
     def height(self) -> float:
-        return _LINE * len(self.lines) + 10
+        return _LINE * (len(self.lines) + 1) + 10
 
 
 @dataclass
@@ -59,8 +102,8 @@ class _Drawing:
 def chain_graph(subject: Subject) -> nx.DiGraph:
     """The trace's own chain of states as a graph; a lasso's last edge goes back.
 
-    Nodes are state indexes (0 is the initial state) with ``label`` lines and
-    ``on_trace`` set; edges carry the step's ``label``.
+    Nodes are state indexes (0 is the initial state) with their ``state``, a
+    ``name`` and ``on_trace`` set; edges carry the step's ``label``.
 
     >>> from model.simulator import simulate
     >>> from model.walkthroughs import walkthrough
@@ -78,15 +121,11 @@ def chain_graph(subject: Subject) -> nx.DiGraph:
     last_state = count - 1 if lasso else count
     kept = _kept_indexes(last_state + 1)
     for index in kept:
-        graph.add_node(
-            index,
-            label=[f"state {index}"] + state_summary(trace, states[index]),
-            on_trace=True,
-        )
+        graph.add_node(index, name=f"state {index}", state=states[index], on_trace=True)
     previous = None
     for index in kept:
         if previous is not None and index != previous + 1:
-            graph.add_node("gap", label=[f"… {index - previous - 1} states …"])
+            graph.add_node("gap", name=f"… {index - previous - 1} states …", label=[])
             graph.add_edge(previous, "gap", label="")
             graph.add_edge("gap", index, label="")
         elif previous is not None:
@@ -143,14 +182,17 @@ def _drawing(subject: Subject) -> _Drawing:
         )
     for key in nodes:
         data = graph.nodes[key]
+        state = _state_of(key, data)
         drawing.nodes[key] = _Node(
             key,
-            _node_lines(subject, key, data),
+            str(data.get("name") or _short(key)),
+            _node_lines(subject, key, data, state),
             on_trace=bool(data.get("on_trace") or data.get("on_path"))
             or _is_trace_state(key, trace_states),
-            initial=key == subject.trace.initial
+            initial=state == subject.trace.initial
             or key == 0
             or bool(data.get("initial")),
+            start=data.get("label") == "start" and state is None,
         )
     edges = [
         (source, target, data)
@@ -178,7 +220,46 @@ def _drawing(subject: Subject) -> _Drawing:
         else:
             on_trace = drawing.nodes[source].on_trace and drawing.nodes[target].on_trace
         drawing.edges.append((source, target, label, on_trace))
+    _mark_trace(drawing)
     return drawing
+
+
+def _mark_trace(drawing: _Drawing) -> None:
+    """Mark the trace's start, its loop (a cycle of trace steps) and its end."""
+    trace = nx.DiGraph()
+    trace.add_nodes_from(key for key, node in drawing.nodes.items() if node.on_trace)
+    trace.add_edges_from(
+        (source, target)
+        for source, target, _, on_trace in drawing.edges
+        if on_trace and source in trace and target in trace
+    )
+    for component in nx.strongly_connected_components(trace):
+        looping = len(component) > 1 or any(
+            trace.has_edge(key, key) for key in component
+        )
+        for key in component if looping else ():
+            drawing.nodes[key].in_loop = True
+    marked = any(node.start or node.initial for node in drawing.nodes.values())
+    for key in trace.nodes:
+        node = drawing.nodes[key]
+        others_in = [source for source in trace.predecessors(key) if source != key]
+        others_out = [target for target in trace.successors(key) if target != key]
+        # a graph that names no start: the trace begins where no trace step leads
+        node.start = node.start or (not marked and not others_in and bool(others_out))
+        node.end = not others_out and not node.in_loop and trace.in_degree(key) > 0
+
+
+def _state_of(key: Hashable, data: dict[str, Any]) -> State | None:
+    state = data.get("state")
+    if isinstance(state, State):
+        return state
+    return key if isinstance(key, State) else None
+
+
+def _short(key: Hashable) -> str:
+    """A node's name when the graph gives none: short keys as they are."""
+    text = str(key)
+    return text if len(text) <= 12 else ""
 
 
 def _is_trace_state(key: Hashable, trace_states: set[State]) -> bool:
@@ -197,16 +278,22 @@ def _nearest_nodes(graph: nx.DiGraph, trace_states: set[State]) -> list[Hashable
     return ordered[:MAX_NODES]
 
 
-def _node_lines(subject: Subject, key: Hashable, data: dict[str, Any]) -> list[str]:
-    label = data.get("label")
-    if isinstance(label, list | tuple):
-        return [str(line)[:34] for line in label][:5]
-    if label:
-        return [line[:34] for line in str(label).splitlines()][:5]
-    if isinstance(key, State):
-        return state_summary(subject.trace, key)
-    text = str(key)
-    return [text[i : i + 34] for i in range(0, min(len(text), 136), 34)]
+def _node_lines(
+    subject: Subject, key: Hashable, data: dict[str, Any], state: State | None
+) -> list[str]:
+    """The lines under a node's name: the state's label, else the graph's label."""
+    if state is not None:
+        lines = state_label(subject.trace, state)
+    elif data.get("label") == "start":
+        lines = ["the failure pattern is chosen"]
+    elif isinstance(data.get("label"), list | tuple):
+        lines = [str(line) for line in data["label"]]
+    elif data.get("label"):
+        lines = str(data["label"]).splitlines()
+    else:
+        text = "" if _short(key) else str(key)
+        lines = [text[i : i + _CHARACTERS] for i in range(0, min(len(text), 144), 36)]
+    return [line[:_CHARACTERS] for line in lines][:5]
 
 
 def layered_layout(
@@ -271,7 +358,7 @@ def graph_svg(subject: Subject) -> str:
         row_heights[row] = max(row_heights.get(row, 0), drawing.nodes[key].height)
         widest = max(widest, min(order, _PER_ROW - 1) + 1)
     tops: dict[tuple[int, int], float] = {}
-    y = _MARGIN + 20.0
+    y = _MARGIN + 15.0 * len(_LEGEND) + 8
     for row in sorted(row_heights):
         tops[row] = y
         y += row_heights[row] + _V_GAP
@@ -304,15 +391,16 @@ def graph_svg(subject: Subject) -> str:
             orient="auto-start-reverse",
         )
         add(marker, "path", d="M0,0 L10,5 L0,10 Z", fill=colour)
-    add(
-        root,
-        "text",
-        text="States (boxes) and steps (arrows); the trace is drawn in blue.",
-        x=_MARGIN,
-        y=_MARGIN,
-        font_size=12,
-        fill="#52606d",
-    )
+    for row, text in enumerate(_LEGEND):
+        add(
+            root,
+            "text",
+            text=text,
+            x=_MARGIN,
+            y=_MARGIN + row * 15,
+            font_size=12,
+            fill="#52606d",
+        )
     # Off-trace steps keep their labels as tooltips once the drawing gets busy.
     busy = len(drawing.edges) > 6
     for source, target, label, on_trace in drawing.edges:
@@ -332,8 +420,13 @@ def graph_svg(subject: Subject) -> str:
 
 
 def _node(root: Element, node: _Node) -> None:
-    classes = "state on-trace" if node.on_trace else "state"
-    group = add(root, "g", class_=classes + (" initial" if node.initial else ""))
+    group = add(root, "g", class_=node.css_class)
+    if node.in_loop:
+        fill, stroke = "#fff4d6", "#8d5b00"
+    elif node.on_trace:
+        fill, stroke = "#e8f0fc", "#1f5fbf"
+    else:
+        fill, stroke = "#f5f7fa", "#9aa5b1"
     add(
         group,
         "rect",
@@ -342,11 +435,11 @@ def _node(root: Element, node: _Node) -> None:
         width=_NODE_WIDTH,
         height=node.height,
         rx=6,
-        fill="#e8f0fc" if node.on_trace else "#f5f7fa",
-        stroke="#1f5fbf" if node.on_trace else "#9aa5b1",
-        stroke_width=2 if node.initial else 1,
+        fill=fill,
+        stroke=stroke,
+        stroke_width=2.5 if node.initial or node.start or node.end else 1,
     )
-    for index, line in enumerate(node.lines):
+    for index, line in enumerate([node.header, *node.lines]):
         add(
             group,
             "text",
