@@ -196,7 +196,8 @@ class LoadedMapping:
         The settings, validated.
     source_known:
         Whether ``EventSourceArn`` said Kinesis or DynamoDB; when it is absent or
-        symbolic the source defaults to Kinesis and this is False.
+        symbolic ``config.source`` is Kinesis as a placeholder and this is False
+        (``python -m checks.verify --config`` then checks both kinds).
     name:
         The mapping's UUID, its logical ID in a template, or the file's stem.
     notes:
@@ -738,7 +739,7 @@ def _source(
     """The source kind and whether the file said it."""
     field = prefix + "EventSourceArn"
     if arn is None or _is_no_value(arn):
-        notes.append(f"{field} is absent; the source is taken to be Kinesis")
+        notes.append(f"{field} is absent, so the source is not known")
         return "kinesis", False
     if isinstance(arn, str):
         kind = _classify_arn(arn)
@@ -755,8 +756,8 @@ def _source(
         if kind is not None:
             return kind, True
         notes.append(
-            f"{field} is {_show(arn)}, which cannot be resolved; the source is "
-            "taken to be Kinesis"
+            f"{field} is {_show(arn)}, which cannot be resolved, so the source is "
+            "not known"
         )
         return "kinesis", False
     raise InvalidConfiguration(

@@ -144,7 +144,7 @@ def test_absent_source_defaults_to_kinesis_unknown() -> None:
         config=MappingConfig(batch_size=5),
         source_known=False,
         name="m",
-        notes=("EventSourceArn is absent; the source is taken to be Kinesis",),
+        notes=("EventSourceArn is absent, so the source is not known",),
     )
 
 

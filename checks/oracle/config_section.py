@@ -20,6 +20,7 @@ def run_findings(run: Any) -> None:
     if not getattr(run.args, "config", None):
         return
     documents = []
+    noted: set[int] = set()
     for label, config, loaded in labelled_mappings(run.args.config):
         lines = findings(config)
         documents.append(
@@ -36,13 +37,22 @@ def run_findings(run: Any) -> None:
         run.reporter.result(f"findings for {label} ({config.describe()}):")
         for line in lines:
             run.reporter.result(f"  - {line}")
-        for note in loaded.notes:
-            run.reporter.note(f"  note: {note}")
-        if not loaded.source_known:
-            run.reporter.note(
-                "  note: the file does not say whether this mapping reads Kinesis "
-                "or DynamoDB, so both are checked"
-            )
+        # A mapping of unknown source is listed twice ([kinesis], [dynamodb]):
+        # its notes are said once, under the first.
+        if id(loaded) not in noted:
+            noted.add(id(loaded))
+            unknown = label != loaded.name  # listed once per kind
+            said = False
+            for note in loaded.notes:
+                if unknown and note.endswith("the source is not known"):
+                    note += " (Kinesis or DynamoDB): both kinds are checked"
+                    said = True
+                run.reporter.note(f"  note: {note}")
+            if unknown and not said:
+                run.reporter.note(
+                    "  note: the file does not say whether this mapping reads "
+                    "Kinesis or DynamoDB, so both kinds are checked"
+                )
         run.reporter.result()
     run.document["findings"] = documents
 
