@@ -221,3 +221,44 @@ def test_by_position_poison_is_part_of_the_space() -> None:
     space = FailureSpace(("good",), ResponseStyle.THROW, poison_positions=(6,))
     _exploration, verdict = _check(rules, space, "bounded_deliveries")
     assert verdict.value == 2
+
+
+# -- bisect_isolates_poison counts only good records -------------------------------
+
+
+def _discard_of_two(poison_second: bool) -> tuple:
+    """Whole batch, R = 0, two records, a handler that raises if all failed."""
+    mapping = MappingConfig(batch_size=2, maximum_retry_attempts=0)
+    rules = Rules(Settings(mapping), Shard.numbered(2))
+    space = FailureSpace(
+        ("poison",) if poison_second else ("good", "poison"),
+        ResponseStyle.REPORT_ALL_RAISE_IF_ALL,
+    )
+    return _check(rules, space, "bisect_isolates_poison")
+
+
+def test_discarding_only_poison_records_keeps_isolation() -> None:
+    # every record is poison: the raising handler fails all of them, and the
+    # discarded pair holds no record that would have succeeded
+    _exploration, verdict = _discard_of_two(poison_second=True)
+    assert verdict.verdict == "holds"
+
+
+def test_discarding_a_good_record_breaks_isolation() -> None:
+    # record 1 poison, record 2 good: a throwing handler stops at record 1 and
+    # R = 0 discards records 1..2, record 2 with it although it would succeed
+    mapping = MappingConfig(batch_size=2, maximum_retry_attempts=0)
+    rules = Rules(Settings(mapping), Shard.numbered(2))
+    space = FailureSpace(("good", "poison"), ResponseStyle.THROW)
+    _exploration, verdict = _check(rules, space, "bisect_isolates_poison")
+    assert verdict.verdict == "fails"
+
+
+def test_whole_batch_raise_if_all_discards_only_poison() -> None:
+    # R2: a batch is discarded after three invocations in which every record
+    # failed; a fails-once record succeeds on its second processing, so only
+    # all-poison batches are discarded (manifest rule for rbif off, RAR)
+    _exploration, verdict = _cell(
+        "whole/R2/report_all_raise_if_all", "bisect_isolates_poison"
+    )
+    assert verdict.verdict == "holds"

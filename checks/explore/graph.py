@@ -43,7 +43,12 @@ __all__ = [
 #: lazy decisions, every record's kind).
 ROOT = "start"
 
-Observer = Callable[[Transition], tuple[frozenset[str], frozenset[str]]]
+#: Called with a step, and each record's kind state after it with the poison
+#: position: the properties the step breaks and those whose situation it reaches.
+Observer = Callable[
+    [Transition, tuple[tuple[int, ...], int | None]],
+    tuple[frozenset[str], frozenset[str]],
+]
 Progress = Callable[[int, int, int, float], None]
 
 
@@ -251,7 +256,11 @@ def _successors(
         return []
     if isinstance(action, Expire):
         transition = rules.step(state)
-        violated, triggered = observer(transition) if observer else _nothing()
+        violated, triggered = (
+            observer(transition, (node.kinds, node.poison_position))
+            if observer
+            else _nothing()
+        )
         step = Step(
             "expire",
             batch=(action.start, action.end),
@@ -295,7 +304,11 @@ def _invocation(
 ) -> tuple[_Node, Step]:
     invocation = transition.invocation
     assert invocation is not None
-    violated, triggered = observer(transition) if observer else _nothing()
+    violated, triggered = (
+        observer(transition, (choice.kinds, node.poison_position))
+        if observer
+        else _nothing()
+    )
     decided = list(node.decided)
     for position, kind in choice.decisions:
         decided[position] = kind

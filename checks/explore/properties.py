@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from checks.explore.space import UNDECIDED
 from model.records import Shard
 from model.responses import Outcome, reported_identifiers
 from model.semantics import Transition
@@ -23,6 +24,9 @@ __all__ = [
     "property_named",
     "observe",
 ]
+
+#: Each record's kind state after a step and the poison position, when known.
+Kinds = tuple[tuple[int, ...], int | None] | None
 
 _SAFETY_FAIRNESS = "none: a safety property, checked on every reachable step"
 
@@ -43,18 +47,24 @@ class Property:
     #: What a step that breaks it does, in English.
     broken: str = ""
 
-    def on_edge(self, transition: Transition, shard: Shard) -> tuple[bool, bool]:
+    def on_edge(
+        self, transition: Transition, shard: Shard, kinds: Kinds = None
+    ) -> tuple[bool, bool]:
         """(violated, twin reached) for one step; graph-level properties: False.
 
         It reads only what the explorer's key keeps (checkpoint, fates, waiting
-        batches, whether a record succeeded) and the step itself, so every state
-        merged into one node gives the same answer.
+        batches, whether a record succeeded, the kind states) and the step
+        itself, so every state merged into one node gives the same answer.
+        ``kinds`` is each record's kind state after the step
+        (``checks.explore.space``) and the poison position, when known.
         """
         return False, False
 
 
 class _NoSilentLoss(Property):
-    def on_edge(self, transition: Transition, shard: Shard) -> tuple[bool, bool]:
+    def on_edge(
+        self, transition: Transition, shard: Shard, kinds: Kinds = None
+    ) -> tuple[bool, bool]:
         before, after = transition.before, transition.after
         lost = any(
             fate.is_lost and not old.is_done
@@ -64,7 +74,9 @@ class _NoSilentLoss(Property):
 
 
 class _CheckpointSafety(Property):
-    def on_edge(self, transition: Transition, shard: Shard) -> tuple[bool, bool]:
+    def on_edge(
+        self, transition: Transition, shard: Shard, kinds: Kinds = None
+    ) -> tuple[bool, bool]:
         before, after = transition.before, transition.after
         back = after.checkpoint < before.checkpoint
         passed = any(not after.fates[p].is_done for p in range(after.checkpoint))
@@ -72,7 +84,9 @@ class _CheckpointSafety(Property):
 
 
 class _MinimumCheckpoint(Property):
-    def on_edge(self, transition: Transition, shard: Shard) -> tuple[bool, bool]:
+    def on_edge(
+        self, transition: Transition, shard: Shard, kinds: Kinds = None
+    ) -> tuple[bool, bool]:
         invocation = transition.invocation
         if invocation is None or invocation.outcome is not Outcome.PARTIAL_FAILURE:
             return False, False
@@ -100,7 +114,9 @@ class _MinimumCheckpoint(Property):
 
 
 class _NoRedelivery(Property):
-    def on_edge(self, transition: Transition, shard: Shard) -> tuple[bool, bool]:
+    def on_edge(
+        self, transition: Transition, shard: Shard, kinds: Kinds = None
+    ) -> tuple[bool, bool]:
         invocation = transition.invocation
         if invocation is None:
             return False, False
@@ -114,7 +130,9 @@ class _NoRedelivery(Property):
 
 
 class _Order(Property):
-    def on_edge(self, transition: Transition, shard: Shard) -> tuple[bool, bool]:
+    def on_edge(
+        self, transition: Transition, shard: Shard, kinds: Kinds = None
+    ) -> tuple[bool, bool]:
         invocation = transition.invocation
         if invocation is None:
             return False, False
@@ -137,7 +155,9 @@ class _Order(Property):
 
 
 class _BisectIsolates(Property):
-    def on_edge(self, transition: Transition, shard: Shard) -> tuple[bool, bool]:
+    def on_edge(
+        self, transition: Transition, shard: Shard, kinds: Kinds = None
+    ) -> tuple[bool, bool]:
         exhausted = [
             discard
             for discard in transition.discards
@@ -146,15 +166,33 @@ class _BisectIsolates(Property):
         if not exhausted:
             return False, False
         invocation = transition.invocation
-        results = invocation.run.results if invocation is not None else ()
         start = invocation.batch.start if invocation is not None else 0
+        results = invocation.run.results if invocation is not None else ()
         for discard in exhausted:
-            if discard.end - discard.start != 1:
-                return True, True
-            offset = discard.start - start
-            if not (0 <= offset < len(results) and not results[offset]):
-                return True, True
+            for position in range(discard.start, discard.end):
+                offset = position - start
+                if _would_succeed(position, offset, results, kinds):
+                    return True, True
         return False, True
+
+
+def _would_succeed(
+    position: int, offset: int, results: tuple[bool, ...], kinds: Kinds
+) -> bool:
+    """Whether a discarded record is a good one: it would succeed if delivered.
+
+    A poison record, or one with failures left, is failing, not good.  The kind
+    state says which (``checks.explore.space``): 0 failures left is good, and a
+    record never processed (undecided) may be good, since some pattern makes it
+    so.  Without kind states, only the step's own result is known.
+    """
+    if kinds is None:
+        return 0 <= offset < len(results) and results[offset]
+    states, poison_position = kinds
+    if poison_position is not None and poison_position == offset + 1:
+        return False  # the by-position poison record of this batch
+    state = states[position]
+    return state == 0 or state == UNDECIDED
 
 
 def _lost_markers(transition: Transition) -> list[str]:
@@ -235,11 +273,13 @@ PROPERTIES: tuple[Property, ...] = (
     ),
     _BisectIsolates(
         "bisect_isolates_poison",
-        "When retries run out, the discarded batch is the failing record alone: no "
-        "record is discarded with it (the claim for bisect with a handler that "
-        "throws; R8 breaks it when partial responses are on too).",
+        "When retries run out, no good record is discarded with the failing "
+        "records: every discarded record is poison or still has failures left "
+        "(the claim for bisect with a handler that throws; R8 breaks it when "
+        "partial responses are on too).",
         "a batch is discarded because its retries ran out",
-        broken="records are discarded together with the failing record",
+        broken="a record that would have succeeded (good, or with no failures "
+        "left) is discarded together with the failing record",
     ),
 )
 
@@ -265,7 +305,7 @@ def property_named(name: str) -> Property:
 
 def observe(
     shard: Shard,
-) -> Callable[[Transition], tuple[frozenset[str], frozenset[str]]]:
+) -> Callable[..., tuple[frozenset[str], frozenset[str]]]:
     """An observer for the explorer: the properties one step breaks and reaches.
 
     The sets are interned, since most steps share one of a few.
@@ -275,11 +315,13 @@ def observe(
     def intern(names: frozenset[str]) -> frozenset[str]:
         return interned.setdefault(names, names)
 
-    def observer(transition: Transition) -> tuple[frozenset[str], frozenset[str]]:
+    def observer(
+        transition: Transition, kinds: Kinds = None
+    ) -> tuple[frozenset[str], frozenset[str]]:
         violated = []
         triggered = ["progress"] if _has_failure(transition) else []
         for prop in EDGE_PROPERTIES:
-            breaks, reaches = prop.on_edge(transition, shard)
+            breaks, reaches = prop.on_edge(transition, shard, kinds)
             if breaks:
                 violated.append(prop.name)
             if reaches:
