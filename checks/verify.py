@@ -130,11 +130,14 @@ def _scenarios(run: Run) -> tuple[str, list[tuple[Scenario, int]]]:
         from checks.configs import load_mappings_for_cli
 
         mappings = load_mappings_for_cli(run.args.config)
+        # the walkthroughs' own descriptions name their original settings
         scenarios = [
             with_mapping(
                 scenario,
                 mapping,
                 name=f"{scenario.name}@{label}" if len(mappings) > 1 else None,
+                description=f"the failure pattern of {scenario.name} "
+                f"({scenario.handler.describe()}) under {label}'s settings",
             )
             for label, mapping in mappings
             for scenario in scenarios

@@ -141,12 +141,17 @@ def walkthroughs() -> list[Scenario]:
 
 
 def with_mapping(
-    scenario: Scenario, mapping: MappingConfig, name: str | None = None
+    scenario: Scenario,
+    mapping: MappingConfig,
+    name: str | None = None,
+    description: str | None = None,
 ) -> Scenario:
     """The same failure pattern and handler under another mapping configuration.
 
     The shard keeps its length but takes the mapping's source, so a user's own
     configuration replays the walkthrough's failures on records of its kind.
+    ``description`` replaces the walkthrough's own, which names its original
+    settings.
     """
     shard = Shard.numbered(len(scenario.shard), mapping.source)
     settings = Settings(
@@ -159,5 +164,5 @@ def with_mapping(
         settings=settings,
         shard=shard,
         handler=scenario.handler,
-        description=scenario.description,
+        description=scenario.description if description is None else description,
     )

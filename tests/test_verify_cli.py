@@ -233,3 +233,23 @@ def test_unknown_option_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
         main(["--no-such-option"])
     assert caught.value.code == 2
     assert len(capsys.readouterr().err.splitlines()) == 1
+
+
+def test_config_walkthroughs_are_described_under_the_users_settings(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # The walkthroughs' own descriptions name their settings ("BatchSize 3,
+    # MaximumRetryAttempts 3"); under --config they run with the file's
+    # (BatchSize 25, retries 5), so the description says whose settings apply.
+    document = _json(
+        capsys, "--config", str(EXAMPLES / "cloudformation-properties.json")
+    )
+    first = document["walkthroughs"][0]
+    assert first["description"] == (
+        "the failure pattern of article-whole-batch (throw handler; position 6 of "
+        "every batch poison) under cloudformation-properties's settings"
+    )
+    assert all(
+        "Recorded on AWS" not in entry["description"]
+        for entry in document["walkthroughs"]
+    )
