@@ -45,8 +45,30 @@ def _response(value: Any) -> str:
     return text if len(text) <= 56 else text[:53] + "..."
 
 
+#: A trace longer than HEAD_STEPS + TAIL_STEPS shows only its first and last steps.
+HEAD_STEPS = 12
+TAIL_STEPS = 3
+
+
+def _omission(steps: list[dict[str, Any]]) -> str:
+    """The line standing for the middle steps of a long trace ('' if none)."""
+    hidden = (
+        steps[HEAD_STEPS:-TAIL_STEPS] if len(steps) > HEAD_STEPS + TAIL_STEPS else []
+    )
+    if not hidden:
+        return ""
+    batches = {tuple(step.get("batch", ())) for step in hidden}
+    what = "the same batch retried; " if len(batches) == 1 else ""
+    return f"... {len(hidden)} steps omitted ({what}see --json or --out for all)"
+
+
 def render_trace(document: dict[str, Any]) -> str:
-    """The text form of one trace, from its JSON document (``Trace.to_json``)."""
+    """The text form of one trace, from its JSON document (``Trace.to_json``).
+
+    A trace of more than ``HEAD_STEPS + TAIL_STEPS`` steps shows its first
+    ``HEAD_STEPS`` and last ``TAIL_STEPS`` and one line for the rest; the JSON
+    document keeps every step.
+    """
     lines = [f"== {document['name']} ({document['source']})"]
     if document.get("description"):
         lines.append(f"   {document['description']}")
@@ -73,8 +95,15 @@ def render_trace(document: dict[str, Any]) -> str:
         )
         whys.append(f"   {number}: {step['why']} [{', '.join(step['rules'])}]")
     headers = ["#", "batch", "response", "outcome", "checkpoint", "iterator", "retries"]
-    table = format_table(headers, rows)
-    lines.extend("   " + row for row in table.splitlines())
+    omitted = _omission(steps)
+    if omitted:
+        # a long run is mostly one batch retried: show its start and its end
+        rows = rows[:HEAD_STEPS] + rows[-TAIL_STEPS:]
+        whys = whys[:HEAD_STEPS] + ["   " + omitted] + whys[-TAIL_STEPS:]
+    table = format_table(headers, rows).splitlines()
+    if omitted:
+        table.insert(2 + HEAD_STEPS, omitted)
+    lines.extend("   " + row for row in table)
     lines.append("   why:")
     lines.extend(whys)
 

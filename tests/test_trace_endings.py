@@ -53,3 +53,23 @@ def test_a_finished_run_is_neither() -> None:
     trace = simulate(_poison_scenario(1), step_limit=10)
     assert len(trace.invocations) == 2
     assert not trace.blocked and not trace.cut and not trace.notes
+
+
+def test_a_long_trace_shows_its_first_and_last_steps() -> None:
+    from checks.text import render_trace
+
+    # 20 retries of batch [1..3]: rows 1..12, one line for 13..17, rows 18..20
+    document = simulate(_poison_scenario(-1), step_limit=20).to_json()
+    text = render_trace(document)
+    omitted = "... 5 steps omitted (the same batch retried; see --json or --out for all)"
+    assert text.count(omitted) == 2  # in the table and among the reasons
+    numbers = [line.split()[0] for line in text.splitlines() if "[1..3]" in line]
+    assert numbers == [str(n) for n in (*range(1, 13), 18, 19, 20)]
+    assert len(document["invocations"]) == 20  # the JSON keeps every step
+
+
+def test_a_short_trace_is_shown_whole() -> None:
+    from checks.text import render_trace
+
+    text = render_trace(simulate(_poison_scenario(-1), step_limit=15).to_json())
+    assert "omitted" not in text
