@@ -525,10 +525,10 @@ def _read_mapping(
             return None
         return value
 
-    for key, (attribute, allowed) in _INTEGERS.items():
+    for key, (attribute, accepted) in _INTEGERS.items():
         value = value_of(key)
         if value is not None:
-            settings[attribute] = _integer(value, prefix + key, allowed, lenient)
+            settings[attribute] = _integer(value, prefix + key, accepted, lenient)
 
     bisect = value_of("BisectBatchOnFunctionError")
     if bisect is not None:
