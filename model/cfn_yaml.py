@@ -65,7 +65,7 @@ class _TemplateLoader(yaml.SafeLoader):
                     raise yaml.constructor.ConstructorError(
                         None,
                         None,
-                        f"the key \"{key}\" appears twice in one mapping; YAML keeps "
+                        f'the key "{key}" appears twice in one mapping; YAML keeps '
                         "only the last, so remove one",
                         key_node.start_mark,
                     )
