@@ -64,9 +64,11 @@ _MAPPING_KEYS = frozenset(
 )
 
 #: The fields of ``EventSourceMappingConfiguration``, what ``get-event-source-mapping``
-#: and ``list-event-source-mappings`` print (Lambda API reference).
+#: and ``list-event-source-mappings`` print (Lambda API reference), and the
+#: ``ResponseMetadata`` boto3 adds to the same response.
 _API_FIELDS = frozenset(
     [
+        "ResponseMetadata",
         "AmazonManagedKafkaEventSourceConfig",
         "BatchSize",
         "BisectBatchOnFunctionError",
