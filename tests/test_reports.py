@@ -229,6 +229,17 @@ def test_every_html_page_parses_strictly_and_every_svg_as_xml(reports: Path) -> 
         assert ET.parse(graph).getroot().tag == f"{SVG}svg"
 
 
+def test_pages_fit_a_narrow_window(reports: Path) -> None:
+    html = (reports / "walkthroughs/article-bisect-record/report.html").read_text()
+    # Drawings shrink to their column (viewBox kept), wide tables scroll in a box.
+    for svg in re.findall(r"<svg [^>]*>", html):
+        assert 'viewBox="0 0 ' in svg and "max-width: 100%" in svg
+    assert '<div class="wide"><table><thead><tr><th>#</th>' in html
+    assert ".wide { max-width: 100%; overflow-x: auto; }" in html
+    index = (reports / "index.html").read_text()
+    assert index.count('<div class="wide"><table>') == index.count("<table>")
+
+
 def test_itf_trace_of_a_walkthrough(reports: Path) -> None:
     itf = json.loads(
         (reports / "walkthroughs/article-bisect-record/trace.itf.json").read_text()

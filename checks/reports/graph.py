@@ -34,13 +34,24 @@ _LINE = 14
 _H_GAP = 40
 _V_GAP = 46
 _MARGIN = 24
-_PER_ROW = 4
-_LEGEND = (
-    "States (boxes) and steps (arrows): the trace in blue, its loop in amber.",
-    "ckpt = checkpoint; [4..5]·1 = a pending batch and the retries it used;",
-    "ok = processed successfully, not done yet. States whose lines match differ in",
-    "what the handler will do with records it has not processed yet.",
-)
+_PER_ROW = 3
+
+
+def _legend(drawing: _Drawing, explorer: bool) -> list[str]:
+    """The lines above the drawing: only what this drawing needs explained."""
+    loop = any(node.in_loop for node in drawing.nodes.values())
+    lines = [
+        "States (boxes) and steps (arrows): the trace in blue"
+        + (", its loop in amber." if loop else "."),
+        "ckpt = checkpoint; [4..5]·1 = a pending batch and the retries it used;",
+        "ok = processed successfully, not done yet.",
+    ]
+    if explorer:
+        lines += [
+            "States whose lines match differ in what the handler will do with",
+            "records it has not processed yet.",
+        ]
+    return lines
 
 
 #: Characters of a node's line that fit in its box.
@@ -347,7 +358,11 @@ def graph_svg(subject: Subject) -> str:
     graph = nx.DiGraph()
     graph.add_nodes_from(drawing.nodes)
     graph.add_edges_from((source, target) for source, target, _, _ in drawing.edges)
-    roots = [key for key, node in drawing.nodes.items() if node.initial]
+    # The explorer's start (its choice of failure pattern) comes before the
+    # initial state; a drawing without one starts at the initial state.
+    roots = [key for key, node in drawing.nodes.items() if node.start] or [
+        key for key, node in drawing.nodes.items() if node.initial
+    ]
     positions = layered_layout(graph, roots)
 
     # Wide layers wrap onto several rows of at most _PER_ROW states each.
@@ -358,7 +373,8 @@ def graph_svg(subject: Subject) -> str:
         row_heights[row] = max(row_heights.get(row, 0), drawing.nodes[key].height)
         widest = max(widest, min(order, _PER_ROW - 1) + 1)
     tops: dict[tuple[int, int], float] = {}
-    y = _MARGIN + 15.0 * len(_LEGEND) + 8
+    legend = _legend(drawing, subject.neighbourhood is not None)
+    y = _MARGIN + 15.0 * len(legend) + 8
     for row in sorted(row_heights):
         tops[row] = y
         y += row_heights[row] + _V_GAP
@@ -367,8 +383,18 @@ def graph_svg(subject: Subject) -> str:
         node.x = _MARGIN + (order % _PER_ROW) * (_NODE_WIDTH + _H_GAP)
         node.y = tops[(layer, order // _PER_ROW)]
 
-    label_room = 260
-    width = _MARGIN * 2 + widest * (_NODE_WIDTH + _H_GAP) + label_room
+    # Room on the right only for what is drawn there: the labels of steps that
+    # go back up (a loop), and the legend's width.
+    back = [
+        label
+        for source, target, label, on_trace in drawing.edges
+        if drawing.nodes[target].y < drawing.nodes[source].y and on_trace
+    ]
+    label_room = 60 + 6.5 * max(map(len, back)) if back else 0
+    width = max(
+        _MARGIN * 2 + widest * (_NODE_WIDTH + _H_GAP) + label_room,
+        _MARGIN * 2 + 6.5 * max(map(len, legend)),
+    )
     height = y + (20 if drawing.note else 0)
     root = new_svg(
         width,
@@ -391,7 +417,7 @@ def graph_svg(subject: Subject) -> str:
             orient="auto-start-reverse",
         )
         add(marker, "path", d="M0,0 L10,5 L0,10 Z", fill=colour)
-    for row, text in enumerate(_LEGEND):
+    for row, text in enumerate(legend):
         add(
             root,
             "text",

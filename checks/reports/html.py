@@ -43,7 +43,12 @@ td.detail { min-width: 16em; max-width: 44em; }
 tr.loop td { background: #fff8e6; }
 tr.lost td { background: #fde2e2; }
 .figure { overflow-x: auto; border: 1px solid #e4e7eb; border-radius: 6px;
-  padding: 8px; margin: 8px 0; background: #fff; }
+  padding: 8px; margin: 8px 0; background: #fff; max-width: 100%;
+  box-sizing: border-box; }
+.figure svg { display: block; max-width: 100%; height: auto; }
+.wide { max-width: 100%; overflow-x: auto; }
+.wide > table { margin: 0; }
+@media (max-width: 700px) { main { padding: 16px 12px 32px; } }
 code { background: #f0f2f5; padding: 1px 4px; border-radius: 3px; }
 .muted { color: #52606d; }
 """
@@ -55,8 +60,12 @@ def html_table(
     *,
     classes: Sequence[str] | None = None,
     cell_classes: dict[int, str] | None = None,
+    wide: bool = False,
 ) -> str:
     """An HTML table with escaped cells; ``classes`` gives each row a class.
+
+    A ``wide`` table scrolls sideways in its own box on a narrow screen, so the
+    page itself never does.
 
     >>> html_table(["a"], [["<b>"]])
     '<table><thead><tr><th>a</th></tr></thead><tbody><tr><td>&lt;b&gt;</td></tr></tbody></table>'
@@ -76,9 +85,10 @@ def html_table(
             for column, cell in enumerate(row)
         )
         body.append(f"<tr{css}>{cells}</tr>")
-    return (
+    table = (
         f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
     )
+    return f'<div class="wide">{table}</div>' if wide else table
 
 
 def page(title: str, body: str) -> str:
@@ -155,6 +165,7 @@ def render_html(subject: Subject, *, with_files: bool = True) -> str:
             rows,
             classes=["loop" if step.in_loop else "" for step in steps],
             cell_classes={7: "why"},
+            wide=True,
         ),
         "<h2>Records</h2>",
         html_table(

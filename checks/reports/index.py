@@ -209,6 +209,15 @@ def render_index_md(rows: list[IndexRow], *, title: str, summary: str) -> str:
     return "\n".join(parts)
 
 
+def _breakable(label: str) -> str:
+    """A configuration label that may wrap after each ``/`` (``whole/R2/throw``).
+
+    >>> _breakable("whole/R2/<x>")
+    'whole/<wbr>R2/<wbr>&lt;x&gt;'
+    """
+    return "/<wbr>".join(escape(part) for part in label.split("/"))
+
+
 def render_index_html(rows: list[IndexRow], *, title: str, summary: str) -> str:
     """The index as one self-contained HTML page, one table per kind of row."""
     parts = [f"<h1>{escape(title)}</h1>", f"<p>{escape(summary)}</p>"]
@@ -219,7 +228,7 @@ def render_index_html(rows: list[IndexRow], *, title: str, summary: str) -> str:
             link = f'<a href="{escape(row.link)}">report</a>' if row.link else ""
             body.append(
                 f"<tr><td>{escape(row.property_name)}</td>"
-                f"<td>{escape(row.configuration)}</td>"
+                f"<td>{_breakable(row.configuration)}</td>"
                 f'<td><span class="verdict {verdict_class(row.verdict)}">'
                 f"{escape(row.verdict)}</span></td>"
                 f'<td class="detail">{escape(row.detail)}</td><td>{link}</td></tr>'
@@ -227,7 +236,7 @@ def render_index_html(rows: list[IndexRow], *, title: str, summary: str) -> str:
         parts += [
             f"<h2>{escape(heading)}</h2>",
             f'<p class="muted">{escape(_counts(members))}</p>',
-            f"<table><thead><tr>{head}</tr></thead>"
-            f"<tbody>{''.join(body)}</tbody></table>",
+            f'<div class="wide"><table><thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(body)}</tbody></table></div>",
         ]
     return page(title, "\n".join(parts))

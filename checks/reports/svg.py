@@ -54,6 +54,10 @@ def new_svg(
             "height": fmt(height),
             "viewBox": f"0 0 {fmt(width)} {fmt(height)}",
             "role": "img",
+            # In a page the drawing shrinks to fit its column down to 3/4 of its
+            # size (text stays legible); below that its figure scrolls instead.
+            "style": f"max-width: 100%; height: auto; min-width: "
+            f"{fmt(min(width, max(480.0, width * 0.75)))}px",
             "font-family": FONT_FAMILY,
             **{_attribute_name(key): fmt(value) for key, value in attributes.items()},
         },
