@@ -8,6 +8,7 @@ z3's reason and the time limit) otherwise.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -157,15 +158,41 @@ def discharge(
 
 
 def _check(solver: z3.Solver) -> z3.CheckSatResult:
-    """``solver.check()``, but Ctrl-C stops the run instead of reading as unknown.
+    """``solver.check()``, but Ctrl-C stops the run at once, never reads as unknown.
 
     z3 would catch SIGINT while it solves and answer unknown (with a reason such as
-    "canceled" or "(incomplete quantifiers)"), so the main job went on.  With its
-    handler off, Python's takes the signal and raises KeyboardInterrupt as soon as
-    the current check returns (each takes well under a second).
+    "canceled" or "(incomplete quantifiers)"), so the main job went on; with its
+    handler off, Python's would raise KeyboardInterrupt only when the check
+    returned, seconds later.  So the check runs in a helper thread while the main
+    thread waits, takes the KeyboardInterrupt at once, stops z3 with
+    ``solver.interrupt()`` and raises it.
     """
     z3.set_param("ctrl_c", False)
-    answer = solver.check()
+    outcome: dict[str, Any] = {}
+
+    def solve() -> None:
+        try:
+            outcome["answer"] = solver.check()
+        except BaseException as error:  # handed to the main thread below
+            outcome["error"] = error
+
+    worker = threading.Thread(target=solve, name="z3-check", daemon=True)
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.05)
+    except KeyboardInterrupt:
+        # Asked again until z3 stops: an interrupt that comes before the check
+        # has begun is lost, and a check left running crashes the exit.
+        for _ in range(100):
+            solver.interrupt()
+            worker.join(0.02)
+            if not worker.is_alive():
+                break
+        raise
+    if "error" in outcome:
+        raise outcome["error"]
+    answer = outcome["answer"]
     if answer == z3.unknown and solver.reason_unknown() in _INTERRUPTED:
         raise KeyboardInterrupt
     return answer
