@@ -31,7 +31,9 @@ h2 { font-size: 18px; margin: 28px 0 8px; border-bottom: 1px solid #e4e7eb;
   font-weight: 600; font-size: 14px; background: #e4e7eb; }
 .verdict.fails, .verdict.blocked, .verdict.lost { background: #fde2e2;
   color: #9b1c1c; }
-.verdict.holds, .verdict.finished { background: #dff5e7; color: #1d6b3f; }
+.verdict.holds, .verdict.finished, .verdict.proved { background: #dff5e7;
+  color: #1d6b3f; }
+.verdict.counterexample { background: #fde2e2; color: #9b1c1c; }
 .verdict.vacuous { background: #fff4d6; color: #8d5b00; }
 .lead { font-size: 16px; margin: 12px 0; }
 table { border-collapse: collapse; margin: 8px 0; font-size: 14px; }
@@ -39,7 +41,7 @@ th, td { border: 1px solid #e4e7eb; padding: 4px 8px; text-align: left;
   vertical-align: top; }
 th { background: #f5f7fa; font-weight: 600; }
 td.why { min-width: 18em; }
-td.detail { min-width: 16em; max-width: 44em; }
+td.detail { min-width: 12em; max-width: 44em; }
 tr.loop td { background: #fff8e6; }
 tr.lost td { background: #fde2e2; }
 .figure { overflow-x: auto; border: 1px solid #e4e7eb; border-radius: 6px;
