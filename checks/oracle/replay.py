@@ -138,7 +138,7 @@ def judge(trace: TraceFile, *, allow_duplicates: bool = False) -> Verdict:
     >>> from checks.oracle.traceformat import parse_trace_lines, trace_lines
     >>> from model.simulator import simulate
     >>> from model.walkthroughs import walkthrough
-    >>> lines = trace_lines(simulate(walkthrough("article-bisect")))
+    >>> lines = trace_lines(simulate(walkthrough("article-bisect-position")))
     >>> judge(parse_trace_lines(lines)).conforms
     True
     """
