@@ -417,13 +417,13 @@ def graph_svg(subject: Subject) -> str:
             orient="auto-start-reverse",
         )
         add(marker, "path", d="M0,0 L10,5 L0,10 Z", fill=colour)
-    for row, text in enumerate(legend):
+    for line_number, text in enumerate(legend):
         add(
             root,
             "text",
             text=text,
             x=_MARGIN,
-            y=_MARGIN + row * 15,
+            y=_MARGIN + line_number * 15,
             font_size=12,
             fill="#52606d",
         )
