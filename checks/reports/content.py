@@ -56,7 +56,8 @@ RETRIES_NOTE = (
     "invocation (0 on its first invocation, as in the console's retries column) "
     "and, when MaximumRetryAttempts is finite, how many more times the batch may "
     "be retried if this invocation fails. Splitting under bisect and a checkpoint "
-    "that moves forward start a fresh count."
+    "that moves forward start a fresh count. The why column's \"1 of 2 retries "
+    'used" already counts the retry that the step schedules.'
 )
 
 
