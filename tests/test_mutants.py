@@ -181,3 +181,15 @@ def test_the_explorer_catches_mutants_as_the_model(
     cls = mutant(name)
     catches = [catch for catch in judge_as_model(cls) if catch.names(cls.rule)]
     assert any(f": {property_name} " in catch.text for catch in catches), catches
+
+
+def test_explorer_as_the_model_catches_a_discard_without_destination_record() -> None:
+    # R9: "discarded" is a safe ending only because a destination record describes
+    # the records; a model that settles the fate but writes nothing loses them.
+    from checks.mutants.as_model import judge_as_model
+    from checks.mutants.catalogue import mutant
+
+    catches = judge_as_model(mutant("discard-without-destination"))
+    assert any(
+        catch.names("R9") and "no_silent_loss" in catch.text for catch in catches
+    ), catches

@@ -15,6 +15,7 @@ from checks.explore.space import UNDECIDED
 from model.records import Shard
 from model.responses import Outcome, reported_identifiers
 from model.semantics import Transition
+from model.state import Fate
 
 __all__ = [
     "Property",
@@ -70,7 +71,32 @@ class _NoSilentLoss(Property):
             fate.is_lost and not old.is_done
             for old, fate in zip(before.fates, after.fates, strict=True)
         )
-        return lost, _has_failure(transition)
+        return lost or _undescribed_discard(transition), _has_failure(transition)
+
+
+#: The marker of a step that discards a record without a destination record.
+UNDESCRIBED_DISCARD = "lost:undescribed"
+UNDESCRIBED_CAUSE = "it was discarded, but no destination record describes it (R9)"
+
+
+def _undescribed_discard(transition: Transition) -> bool:
+    """A record this step calls discarded that no new destination record covers.
+
+    "Discarded" is only a safe ending because a destination record describes the
+    record (R9); a model that settles the fate without writing the record loses
+    it silently, so the check reads the destination records, not the fate alone.
+    """
+    before, after = transition.before, transition.after
+    written = set(after.destination) - set(before.destination)
+    covered = {
+        position for entry in written for position in range(entry.start, entry.end)
+    }
+    return any(
+        fate is Fate.DISCARDED and not old.is_done and position not in covered
+        for position, (old, fate) in enumerate(
+            zip(before.fates, after.fates, strict=True)
+        )
+    )
 
 
 class _CheckpointSafety(Property):
@@ -328,6 +354,8 @@ def observe(
                 triggered.append(prop.name)
         if "no_silent_loss" in violated:
             violated.extend(_lost_markers(transition))
+            if _undescribed_discard(transition):
+                violated.append(UNDESCRIBED_DISCARD)
         if transition.discards and any(
             discard.condition == "RetentionExpired" for discard in transition.discards
         ):

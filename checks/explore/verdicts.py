@@ -16,7 +16,12 @@ import networkx as nx
 
 from checks.explore.formulas import delivery_bound
 from checks.explore.graph import ROOT, Exploration, Step
-from checks.explore.properties import PROPERTIES, Property
+from checks.explore.properties import (
+    PROPERTIES,
+    UNDESCRIBED_CAUSE,
+    UNDESCRIBED_DISCARD,
+    Property,
+)
 from model.state import Fate
 
 __all__ = ["Verdict", "Path", "check", "check_all"]
@@ -150,19 +155,25 @@ def _safety(exploration: Exploration, prop: Property) -> Verdict:
 def _silent_loss(exploration: Exploration, prop: Property) -> Verdict:
     """One counterexample per way of losing a record, nearest the root first."""
     graph = exploration.graph
-    first = []
+    first: list[tuple[int, str, tuple[Any, Any, Step]]] = []
     for fate in Fate:
         found = _first_edge(exploration, f"lost:{fate.value}", "violated")
         if found is not None:
-            first.append((graph.nodes[found[0]]["depth"], fate, found))
+            first.append((graph.nodes[found[0]]["depth"], fate.value, found))
+    causes_of = {fate.value: fate.cause() for fate in Fate}
+    causes_of[UNDESCRIBED_DISCARD.removeprefix("lost:")] = UNDESCRIBED_CAUSE
+    found = _first_edge(exploration, UNDESCRIBED_DISCARD, "violated")
+    if found is not None:
+        depth = graph.nodes[found[0]]["depth"]
+        first.append((depth, UNDESCRIBED_DISCARD.removeprefix("lost:"), found))
     if not first:
         return _twin(exploration, prop, "no record is lost")
-    first.sort(key=lambda item: (item[0], item[1].value))
+    first.sort(key=lambda item: (item[0], item[1]))
     paths = tuple(
-        _edge_path(exploration, source, target, step, f"lost: {fate.cause()}")
+        _edge_path(exploration, source, target, step, f"lost: {causes_of[fate]}")
         for _depth, fate, (source, target, step) in first
     )
-    causes = "; ".join(fate.cause() for _depth, fate, _found in first)
+    causes = "; ".join(causes_of[fate] for _depth, fate, _found in first)
     return Verdict(prop, "fails", exploration.states, f"records lost: {causes}", paths)
 
 
