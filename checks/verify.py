@@ -9,8 +9,12 @@ matched what was expected, 1 when a check failed, 2 on bad input.
 from __future__ import annotations
 
 import argparse
+import ctypes
 import json
+import os
+import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
@@ -233,7 +237,49 @@ def _refuse_ignored_options(
         parser.error("--strict applies to the properties of --config; add --config")
 
 
+#: Parts whose work runs in native code (z3) and writes nothing: Ctrl-C there ends
+#: the process at once, since unwinding while a solver thread still holds z3's
+#: context can crash the interpreter ("double free", a segmentation fault).
+_EXIT_AT_ONCE = frozenset({"proofs"})
+
+#: What the running command has done so far, for the Ctrl-C handler.
+_progress: dict[str, Any] = {}
+
+
+def _raise_interrupt(signum: int, frame: Any) -> None:
+    """Ctrl-C: say what was checked, then stop.
+
+    In a native part run as a script, print the one line and leave at once;
+    elsewhere raise KeyboardInterrupt so each part can print its partial results
+    and clean up.  An interrupt inside a z3 call can leave half-built z3 objects
+    whose finalisers complain when collected; those complaints are silenced, since
+    they would only bury the line that says what was checked.
+    """
+    run = _progress.get("run")
+    native = _progress.get("section") in _EXIT_AT_ONCE
+    if run is not None and native and _progress.get("as_script"):
+        run.reporter.error(
+            _interrupted(run, _progress["selected"], _progress["finished"])
+        )
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
+    sys.unraisablehook = lambda unraisable: None
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the main job; returns the exit status."""
+    if threading.current_thread() is not threading.main_thread():
+        return _main(argv)
+    previous = signal.signal(signal.SIGINT, _raise_interrupt)
+    try:
+        return _main(argv)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     if arguments[:1] == ["compare"]:
         from checks.reports.compare import main as compare_main
@@ -261,15 +307,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         # --out asks for the reports whatever parts were chosen (or --scenario).
         selected = [*selected, "reports"]
     finished: list[str] = []
+    _progress.update(run=run, selected=selected, finished=finished)
     try:
         for name in SECTIONS:
             if name in selected:
+                _progress["section"] = name
                 SECTIONS[name](run)
                 finished.append(name)
+        _progress["section"] = None
     except InvalidInput as error:
         reporter.error(f"error: {error.one_line()}")
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
+        reporter.error(_interrupted(run, selected, finished))
+        return 130
+    except ctypes.ArgumentError as error:
+        # Ctrl-C that lands while z3's C API converts an argument surfaces as
+        # ctypes.ArgumentError("... KeyboardInterrupt ..."): still an interrupt.
+        if "KeyboardInterrupt" not in str(error):
+            raise
         reporter.error(_interrupted(run, selected, finished))
         return 130
 
@@ -281,4 +337,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    _progress["as_script"] = True
+    status = main()
+    if status == 130:
+        # A z3 check stopped by Ctrl-C can leave native state that crashes the
+        # interpreter's teardown ("double free"); the run is over and its last line
+        # printed, so leave without the teardown.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+    sys.exit(status)
