@@ -149,12 +149,6 @@ class Rules:
         if state.finished:
             return None
         end = min(state.checkpoint + self.settings.mapping.batch_size, len(self.shard))
-        # Under the narrative half order an upper half can finish before the records
-        # below it; a read never delivers such done records again.
-        for position in range(state.checkpoint + 1, end):
-            if state.is_done(position):
-                end = position
-                break
         return PendingBatch(state.checkpoint, end, 0)
 
     def next_action(self, state: State) -> Action:
